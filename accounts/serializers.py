@@ -1,0 +1,16 @@
+from rest_framework import serializers
+
+from accounts.models import User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "provider", "email", "display_name", "created_at"]
+        read_only_fields = fields
+
+
+class LoginSerializer(serializers.Serializer):
+    provider = serializers.CharField(max_length=32)
+    id_token = serializers.CharField(max_length=16384, trim_whitespace=True)
+    fingerprint = serializers.CharField(max_length=255, required=False, allow_blank=True)

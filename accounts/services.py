@@ -1,0 +1,84 @@
+"""Writes of users: sign-in through an identity provider, creation, deletion."""
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
+
+from accounts import identity
+from accounts.models import User
+from accounts.selectors import get_user_by_provider
+from config.exceptions import ServiceUnavailable
+from tokens.services import TokenPair, issue_refresh_token
+
+
+def create_user(
+    *, provider: str, provider_subject: str, email: str = "", display_name: str = ""
+) -> User:
+    """A new app user, known by (provider, subject); it has no usable password."""
+    user = User(
+        provider=provider,
+        provider_subject=provider_subject,
+        email=email,
+        display_name=display_name,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def upsert_user(
+    *, provider: str, provider_subject: str, email: str = "", display_name: str = ""
+) -> User:
+    """Find the user by (provider, subject), creating it on first sign-in, and bring its email
+    and name up to date. Email is never the key: two providers may share one."""
+    for _ in range(2):
+        user = get_user_by_provider(provider=provider, provider_subject=provider_subject)
+        if user is None:
+            try:
+                with transaction.atomic():
+                    return create_user(
+                        provider=provider,
+                        provider_subject=provider_subject,
+                        email=email,
+                        display_name=display_name,
+                    )
+            except IntegrityError:
+                continue  # A concurrent first sign-in created it: read it back.
+        updates = {
+            field: value
+            for field, value in (("email", email), ("display_name", display_name))
+            if value and getattr(user, field) != value
+        }
+        if updates:
+            for field, value in updates.items():
+                setattr(user, field, value)
+            user.save(update_fields=[*updates, "updated_at"])
+        return user
+    raise IntegrityError("user could not be created or found")
+
+
+def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[User, TokenPair]:
+    """Verify an ID token, upsert its user and start a session."""
+    try:
+        verified = identity.verify_id_token(provider=provider, id_token=id_token)
+    except identity.UnknownProvider as exc:
+        raise exceptions.ValidationError({"provider": [exc.reason]}) from None
+    except identity.ProviderUnavailable as exc:
+        raise ServiceUnavailable(exc.reason) from None
+    except identity.InvalidIdToken as exc:
+        raise exceptions.AuthenticationFailed(exc.reason) from None
+    with transaction.atomic():
+        user = upsert_user(
+            provider=verified.provider,
+            provider_subject=verified.subject,
+            email=verified.email,
+            display_name=verified.display_name,
+        )
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("Account is disabled.")
+        return user, issue_refresh_token(user=user, fingerprint=fingerprint)
+
+
+def delete_user(*, user: User) -> None:
+    """Delete the account and everything it owns, in one transaction."""
+    with transaction.atomic():
+        user.delete()

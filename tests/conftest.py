@@ -1,0 +1,73 @@
+import pytest
+from django.db import connections
+from rest_framework.test import APIClient
+
+from accounts.identity import forget_provider_keys
+from accounts.services import upsert_user
+from tests.idp import IdentityProvider
+from tokens.services import issue_refresh_token
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (runs on the PostgreSQL leg)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # A pool opened before the test database exists would keep serving the real database.
+    for connection in connections.all():
+        if connection.vendor == "postgresql":
+            connection.close_pool()
+
+
+@pytest.fixture
+def idp(settings):
+    """A running identity provider configured as ``google``."""
+    provider = IdentityProvider()
+    uri = provider.start()
+    settings.AUTH_PROVIDERS = {"google": provider.settings_entry(uri)}
+    forget_provider_keys()
+    yield provider
+    forget_provider_keys()
+    provider.stop()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return upsert_user(provider="google", provider_subject="alice-sub", email="alice@example.com")
+
+
+@pytest.fixture
+def other_user(db):
+    return upsert_user(provider="apple", provider_subject="bob-sub", email="bob@example.com")
+
+
+@pytest.fixture
+def login(db):
+    """Start a session for a user; returns the token pair."""
+
+    def _login(user, fingerprint=""):
+        return issue_refresh_token(user=user, fingerprint=fingerprint)
+
+    return _login
+
+
+@pytest.fixture
+def auth_api(user, login):
+    """An API client signed in as ``user``; ``auth_api.pair`` is its token pair."""
+    client = APIClient()
+    client.pair = login(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {client.pair.access}")
+    return client

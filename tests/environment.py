@@ -1,0 +1,11 @@
+"""Loaded by pytest before Django's settings (``-p tests.environment``): the environment the
+suite runs in, whatever the shell has. ``DATABASE_URL`` is left alone: it picks the leg."""
+
+import os
+
+os.environ["DEBUG"] = "0"
+os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-hs256-signing"
+os.environ["JWT_SIGNING_KEY"] = "test-jwt-signing-key-0123456789abcdef0123456789"
+os.environ["AUTH_PROVIDERS"] = "{}"
+for name in ("ACCESS_TOKEN_TTL_SECONDS", "REFRESH_TOKEN_TTL_DAYS", "SQLITE_PATH", "DB_POOL_MAX"):
+    os.environ.pop(name, None)

@@ -1,0 +1,62 @@
+"""The API's own access tokens: short-lived HS256 JWTs signed with ``JWT_SIGNING_KEY``."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from django.conf import settings
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "jti", "iat", "exp"]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    jti: str
+    expires_at: datetime
+    session_id: uuid.UUID | None
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+def encode_access_token(*, user_id: uuid.UUID, session_id: uuid.UUID | None) -> str:
+    now = datetime.now(UTC)
+    payload = {
+        "sub": str(user_id),
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)).timestamp()),
+    }
+    if session_id is not None:
+        payload["sid"] = str(session_id)
+    return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str) -> AccessClaims:
+    """Check the signature and expiry; the revocation list is checked by the caller."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SIGNING_KEY,
+            algorithms=[ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+        )
+        user_id = uuid.UUID(claims["sub"])
+        session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not 0 < len(jti) <= 64:
+            raise InvalidAccessToken("Access token is invalid.")
+    except jwt.ExpiredSignatureError:
+        raise InvalidAccessToken("Access token has expired.") from None
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
+        raise InvalidAccessToken("Access token is invalid.") from None
+    return AccessClaims(
+        user_id=user_id,
+        jti=jti,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        session_id=session_id,
+    )

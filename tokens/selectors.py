@@ -1,0 +1,47 @@
+"""Reads of tokens and sessions."""
+
+import hashlib
+
+from django.utils import timezone
+
+from tokens.models import RefreshToken, RevokedJti, Session
+
+
+def hash_refresh_token(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_valid_refresh_token(*, raw_token: str) -> RefreshToken | None:
+    """The current token with this value, of a live session (not revoked, not expired)."""
+    return (
+        RefreshToken.objects.select_related("session", "session__user")
+        .filter(
+            token_hash=hash_refresh_token(raw_token),
+            rotated_at__isnull=True,
+            session__revoked_at__isnull=True,
+            session__expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def find_refresh_token(*, raw_token: str) -> RefreshToken | None:
+    """The token with this value whatever its state (rotation needs to see reuse)."""
+    return (
+        RefreshToken.objects.select_related("session", "session__user")
+        .filter(token_hash=hash_refresh_token(raw_token))
+        .first()
+    )
+
+
+def is_jti_revoked(*, jti: str) -> bool:
+    return RevokedJti.objects.filter(jti=jti).exists()
+
+
+def list_sessions(*, user) -> list[Session]:
+    """The user's live logins, most recently used first."""
+    return list(
+        Session.objects.filter(
+            user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).order_by("-last_used_at", "-created_at")
+    )
