@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from config.fields import StrictCharField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -11,6 +12,6 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    provider = serializers.CharField(max_length=32)
-    id_token = serializers.CharField(max_length=16384, trim_whitespace=True)
-    fingerprint = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    provider = StrictCharField(max_length=32)
+    id_token = StrictCharField(max_length=16384, trim_whitespace=True)
+    fingerprint = StrictCharField(max_length=255, required=False, allow_blank=True)

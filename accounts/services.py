@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 
 from accounts import identity
+from accounts.exceptions import SignInRefused
 from accounts.models import User
 from accounts.selectors import get_user_by_provider
 from config.exceptions import ServiceUnavailable
@@ -65,7 +66,7 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
     except identity.ProviderUnavailable as exc:
         raise ServiceUnavailable(exc.reason) from None
     except identity.InvalidIdToken as exc:
-        raise exceptions.AuthenticationFailed(exc.reason) from None
+        raise SignInRefused(exc.reason) from None
     with transaction.atomic():
         user = upsert_user(
             provider=verified.provider,
@@ -74,7 +75,7 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
             display_name=verified.display_name,
         )
         if not user.is_active:
-            raise exceptions.AuthenticationFailed("Account is disabled.")
+            raise SignInRefused("Account is disabled.")
         return user, issue_refresh_token(user=user, fingerprint=fingerprint)
 
 

@@ -1,7 +1,9 @@
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 
 
-class InvalidRefreshToken(exceptions.AuthenticationFailed):
+class InvalidRefreshToken(exceptions.APIException):
+    # Not AuthenticationFailed: DRF turns that into 403 on views without authentication.
+    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Refresh token is invalid."
     default_code = "invalid_refresh_token"
 

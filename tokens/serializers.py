@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.fields import StrictCharField
 from tokens.services import TokenPair
 
 
@@ -13,12 +14,12 @@ def token_pair_data(pair: TokenPair) -> dict:
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=512)
-    fingerprint = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    refresh = StrictCharField(max_length=512)
+    fingerprint = StrictCharField(max_length=255, required=False, allow_blank=True)
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=512, required=False, allow_blank=True)
+    refresh = StrictCharField(max_length=512, required=False, allow_blank=True)
 
 
 class SessionSerializer(serializers.Serializer):

@@ -1,0 +1,72 @@
+import pytest
+
+from tokens.models import RefreshToken, Session
+from tokens.selectors import find_valid_refresh_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_refresh_token_pages_never_show_the_hash(admin_client, user, login):
+    pair = login(user)
+    token = RefreshToken.objects.get(session=pair.session)
+
+    listing = admin_client.get("/admin/tokens/refreshtoken/")
+    detail = admin_client.get(f"/admin/tokens/refreshtoken/{token.pk}/change/")
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    for page in (listing, detail):
+        html = page.content.decode()
+        assert token.token_hash not in html
+        assert pair.refresh not in html
+    assert str(pair.session.pk) in listing.content.decode()
+
+
+def test_staff_revoke_the_session_of_a_refresh_token(admin_client, user, login):
+    pair = login(user)
+    token = RefreshToken.objects.get(session=pair.session)
+
+    response = admin_client.post(
+        "/admin/tokens/refreshtoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Revoked 1 session(s)." in response.content.decode()
+    assert find_valid_refresh_token(raw_token=pair.refresh) is None
+
+
+def test_staff_revoke_sessions_from_the_session_list(admin_client, user, other_user, login):
+    mine, theirs = login(user), login(other_user)
+
+    admin_client.post(
+        "/admin/tokens/session/", {"action": "revoke", "_selected_action": [mine.session.pk]}
+    )
+
+    assert Session.objects.get(pk=mine.session.pk).revoked_at is not None
+    assert Session.objects.get(pk=theirs.session.pk).revoked_at is None
+
+
+def test_session_admin_lists_and_searches_by_email(admin_client, user, other_user, login):
+    mine, theirs = login(user), login(other_user)
+
+    response = admin_client.get("/admin/tokens/session/", {"q": "alice@example.com"})
+
+    html = response.content.decode()
+    assert str(mine.session.pk) in html
+    assert str(theirs.session.pk) not in html
+    assert admin_client.get(f"/admin/tokens/session/{mine.session.pk}/change/").status_code == 200
+
+
+def test_revoked_jti_admin_loads(admin_client, auth_api):
+    auth_api.post("/api/v1/auth/logout", format="json")
+
+    response = admin_client.get("/admin/tokens/revokedjti/")
+
+    assert response.status_code == 200
+    assert "1 revoked JTI" in response.content.decode()
+
+
+def test_tokens_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get("/admin/tokens/refreshtoken/add/").status_code == 403
+    assert admin_client.get("/admin/tokens/session/add/").status_code == 403

@@ -1,0 +1,58 @@
+import threading
+
+import pytest
+from django.db import connection
+
+from tokens import services
+from tokens.exceptions import InvalidRefreshToken
+from tokens.models import RefreshToken
+from tokens.selectors import find_valid_refresh_token
+
+THREADS = 8
+
+
+def race(target, count=THREADS):
+    """Run ``target`` in ``count`` threads released at the same instant; collect outcomes."""
+    barrier = threading.Barrier(count)
+    outcomes = []
+    lock = threading.Lock()
+
+    def run():
+        try:
+            barrier.wait()
+            result = target()
+        except Exception as exc:  # noqa: BLE001 - every outcome is inspected below
+            result = exc
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_concurrent_rotations_of_one_token_have_exactly_one_winner(user, attempt):
+    pair = services.issue_refresh_token(user=user)
+
+    outcomes = race(lambda: services.rotate_refresh_token(raw_token=pair.refresh))
+
+    winners = [o for o in outcomes if isinstance(o, services.TokenPair)]
+    losers = [o for o in outcomes if isinstance(o, InvalidRefreshToken)]
+    assert len(winners) == 1
+    assert len(losers) == THREADS - 1
+    # One token was rotated into exactly one successor: the session never forks.
+    assert RefreshToken.objects.filter(session=pair.session).count() == 2
+    assert RefreshToken.objects.filter(session=pair.session, rotated_at__isnull=True).count() == 1
+    successor_is_live = find_valid_refresh_token(raw_token=winners[0].refresh) is not None
+    # A loser that arrived after the winner committed saw a reuse and revoked the session;
+    # one that raced the winner's update was refused without revoking anything.
+    reused = any("already used;" in str(o.detail) for o in losers)
+    assert successor_is_live is not reused

@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tokens import selectors, services
+from tokens.models import Session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_find_valid_refresh_token_finds_the_current_token(user):
+    pair = services.issue_refresh_token(user=user)
+
+    token = selectors.find_valid_refresh_token(raw_token=pair.refresh)
+
+    assert token.session.user == user
+
+
+def test_find_valid_refresh_token_skips_rotated_revoked_and_expired(user):
+    rotated = services.issue_refresh_token(user=user)
+    services.rotate_refresh_token(raw_token=rotated.refresh)
+    revoked = services.issue_refresh_token(user=user)
+    services.revoke_session(user=user, session_id=revoked.session.pk)
+    expired = services.issue_refresh_token(user=user)
+    Session.objects.filter(pk=expired.session.pk).update(expires_at=timezone.now())
+
+    for pair in (rotated, revoked, expired):
+        assert selectors.find_valid_refresh_token(raw_token=pair.refresh) is None
+    assert selectors.find_valid_refresh_token(raw_token="unknown") is None
+
+
+def test_is_jti_revoked(user):
+    services.revoke_jti(jti="gone", user=user, expires_at=timezone.now() + timedelta(minutes=1))
+
+    assert selectors.is_jti_revoked(jti="gone") is True
+    assert selectors.is_jti_revoked(jti="alive") is False
+
+
+def test_list_sessions_shows_live_logins_most_recently_used_first(user, other_user):
+    old = services.issue_refresh_token(user=user, fingerprint="old-phone")
+    new = services.issue_refresh_token(user=user, fingerprint="laptop")
+    ended = services.issue_refresh_token(user=user)
+    services.revoke_session(user=user, session_id=ended.session.pk)
+    services.issue_refresh_token(user=other_user)
+    services.rotate_refresh_token(raw_token=old.refresh, fingerprint="old-phone")
+
+    sessions = selectors.list_sessions(user=user)
+
+    assert [s.pk for s in sessions] == [old.session.pk, new.session.pk]
+    assert sessions[0].fingerprint == "old-phone"
+    assert sessions[0].last_used_at > sessions[0].created_at

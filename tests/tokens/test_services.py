@@ -1,0 +1,207 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tokens import services
+from tokens.access import decode_access_token
+from tokens.exceptions import InvalidRefreshToken, SessionNotFound
+from tokens.models import RefreshToken, RevokedJti, Session
+from tokens.selectors import find_valid_refresh_token, hash_refresh_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_refresh_token_starts_a_session_and_stores_only_a_hash(user):
+    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+
+    session = Session.objects.get(user=user)
+    assert session.fingerprint == "device-1"
+    token = RefreshToken.objects.get(session=session)
+    assert token.token_hash == hash_refresh_token(pair.refresh)
+    assert pair.refresh not in {token.token_hash, session.fingerprint}
+    assert len(pair.refresh) >= 43  # 256 bits, base64url
+    claims = decode_access_token(pair.access)
+    assert claims.user_id == user.pk
+    assert claims.session_id == session.pk
+
+
+def test_rotation_issues_a_new_pair_in_the_same_session(user):
+    first = services.issue_refresh_token(user=user)
+
+    second = services.rotate_refresh_token(raw_token=first.refresh)
+
+    assert second.refresh != first.refresh
+    assert second.session.pk == first.session.pk
+    assert find_valid_refresh_token(raw_token=first.refresh) is None
+    assert find_valid_refresh_token(raw_token=second.refresh).session_id == first.session.pk
+    assert RefreshToken.objects.filter(session=first.session).count() == 2
+
+
+def test_rotation_extends_the_session(user):
+    first = services.issue_refresh_token(user=user)
+    Session.objects.filter(pk=first.session.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=1)
+    )
+
+    services.rotate_refresh_token(raw_token=first.refresh)
+
+    session = Session.objects.get(pk=first.session.pk)
+    assert session.expires_at > timezone.now() + timedelta(days=29)
+    assert session.last_used_at > session.created_at
+
+
+def test_reused_refresh_token_revokes_the_whole_session(user):
+    first = services.issue_refresh_token(user=user)
+    second = services.rotate_refresh_token(raw_token=first.refresh)
+
+    with pytest.raises(InvalidRefreshToken, match="already used"):
+        services.rotate_refresh_token(raw_token=first.refresh)
+
+    assert Session.objects.get(pk=first.session.pk).revoked_at is not None
+    with pytest.raises(InvalidRefreshToken, match="revoked"):
+        services.rotate_refresh_token(raw_token=second.refresh)
+
+
+def test_reuse_leaves_the_users_other_sessions_alive(user):
+    phone = services.issue_refresh_token(user=user)
+    laptop = services.issue_refresh_token(user=user)
+    services.rotate_refresh_token(raw_token=phone.refresh)
+
+    with pytest.raises(InvalidRefreshToken):
+        services.rotate_refresh_token(raw_token=phone.refresh)
+
+    assert services.rotate_refresh_token(raw_token=laptop.refresh).session.pk == laptop.session.pk
+
+
+def test_unknown_refresh_token_is_refused(db):
+    with pytest.raises(InvalidRefreshToken):
+        services.rotate_refresh_token(raw_token="not-a-token")
+
+
+def test_expired_refresh_token_is_refused(user):
+    pair = services.issue_refresh_token(user=user)
+    Session.objects.filter(pk=pair.session.pk).update(expires_at=timezone.now())
+
+    with pytest.raises(InvalidRefreshToken, match="expired"):
+        services.rotate_refresh_token(raw_token=pair.refresh)
+
+
+def test_refresh_token_bound_to_a_fingerprint_needs_it(user):
+    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+
+    with pytest.raises(InvalidRefreshToken, match="another client"):
+        services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-2")
+    with pytest.raises(InvalidRefreshToken, match="another client"):
+        services.rotate_refresh_token(raw_token=pair.refresh)
+
+    # A mismatch is refused without ending the session of the rightful client.
+    assert services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-1")
+
+
+def test_unbound_refresh_token_ignores_the_fingerprint(user):
+    pair = services.issue_refresh_token(user=user)
+
+    assert services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="anything")
+
+
+def test_refresh_of_a_disabled_user_is_refused(user):
+    pair = services.issue_refresh_token(user=user)
+    user.is_active = False
+    user.save()
+
+    with pytest.raises(InvalidRefreshToken, match="disabled"):
+        services.rotate_refresh_token(raw_token=pair.refresh)
+
+
+def test_revoke_refresh_token_ends_its_session_for_its_owner_only(user, other_user):
+    pair = services.issue_refresh_token(user=user)
+
+    assert services.revoke_refresh_token(user=other_user, raw_token=pair.refresh) is False
+    assert find_valid_refresh_token(raw_token=pair.refresh) is not None
+
+    assert services.revoke_refresh_token(user=user, raw_token=pair.refresh) is True
+    assert find_valid_refresh_token(raw_token=pair.refresh) is None
+
+
+def test_revoke_session_of_another_user_is_not_found(user, other_user):
+    pair = services.issue_refresh_token(user=user)
+
+    with pytest.raises(SessionNotFound):
+        services.revoke_session(user=other_user, session_id=pair.session.pk)
+    assert find_valid_refresh_token(raw_token=pair.refresh) is not None
+
+    services.revoke_session(user=user, session_id=pair.session.pk)
+    assert find_valid_refresh_token(raw_token=pair.refresh) is None
+
+
+def test_revoke_all_refresh_tokens_for_user_spares_other_users(user, other_user):
+    mine = [services.issue_refresh_token(user=user) for _ in range(3)]
+    theirs = services.issue_refresh_token(user=other_user)
+
+    assert services.revoke_all_refresh_tokens_for_user(user=user) == 3
+
+    assert all(find_valid_refresh_token(raw_token=p.refresh) is None for p in mine)
+    assert find_valid_refresh_token(raw_token=theirs.refresh) is not None
+
+
+def test_revoke_sessions_ends_the_given_sessions(user, other_user):
+    a = services.issue_refresh_token(user=user)
+    b = services.issue_refresh_token(user=other_user)
+    c = services.issue_refresh_token(user=user)
+
+    assert services.revoke_sessions(session_ids=[a.session.pk, b.session.pk]) == 2
+
+    assert find_valid_refresh_token(raw_token=a.refresh) is None
+    assert find_valid_refresh_token(raw_token=b.refresh) is None
+    assert find_valid_refresh_token(raw_token=c.refresh) is not None
+
+
+def test_revoke_jti_twice_is_harmless(user):
+    expires = timezone.now() + timedelta(minutes=5)
+    services.revoke_jti(jti="abc", user=user, expires_at=expires)
+    services.revoke_jti(jti="abc", user=user, expires_at=expires)
+
+    assert RevokedJti.objects.filter(jti="abc").count() == 1
+
+
+def test_logout_revokes_the_access_token_and_its_session(user):
+    pair = services.issue_refresh_token(user=user)
+    other = services.issue_refresh_token(user=user)
+
+    services.logout(user=user, claims=decode_access_token(pair.access))
+
+    assert RevokedJti.objects.filter(jti=decode_access_token(pair.access).jti).exists()
+    assert find_valid_refresh_token(raw_token=pair.refresh) is None
+    assert find_valid_refresh_token(raw_token=other.refresh) is not None
+
+
+def test_logout_all_ends_every_session(user):
+    pairs = [services.issue_refresh_token(user=user) for _ in range(2)]
+
+    services.logout_all(user=user, claims=decode_access_token(pairs[0].access))
+
+    assert all(find_valid_refresh_token(raw_token=p.refresh) is None for p in pairs)
+    assert RevokedJti.objects.filter(jti=decode_access_token(pairs[0].access).jti).exists()
+
+
+def test_purge_deletes_only_expired_sessions_and_jtis_in_batches(user):
+    now = timezone.now()
+    expired = [services.issue_refresh_token(user=user) for _ in range(5)]
+    live = services.issue_refresh_token(user=user)
+    Session.objects.filter(pk__in=[p.session.pk for p in expired]).update(
+        expires_at=now - timedelta(seconds=1)
+    )
+    services.revoke_jti(jti="old", user=user, expires_at=now - timedelta(seconds=1))
+    services.revoke_jti(jti="new", user=user, expires_at=now + timedelta(minutes=5))
+    batches = []
+
+    counts = services.purge_expired_tokens(
+        batch_size=2, progress=lambda label, done: batches.append((label, done))
+    )
+
+    assert counts == {"sessions": 5, "revoked_jtis": 1}
+    assert ("sessions", 2) in batches and ("sessions", 4) in batches and ("sessions", 5) in batches
+    assert list(Session.objects.values_list("pk", flat=True)) == [live.session.pk]
+    assert RefreshToken.objects.filter(session__in=[p.session.pk for p in expired]).count() == 0
+    assert list(RevokedJti.objects.values_list("jti", flat=True)) == ["new"]
