@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "accounts",
     "tokens",
+    "journal",
+    "subscriptions",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +114,14 @@ elif len(JWT_SIGNING_KEY.encode()) < 32:
     raise ConfigError("JWT_SIGNING_KEY must be at least 32 bytes long")
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=1)
 REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)
+
+# Journal quotas (bytes of UTF-8 content).
+JOURNAL_MAX_ENTRY_BYTES = env_int("JOURNAL_MAX_ENTRY_BYTES", 65536, minimum=1)
+JOURNAL_QUOTA_FREE_BYTES = env_int("JOURNAL_QUOTA_FREE_BYTES", 1048576)
+JOURNAL_QUOTA_PREMIUM_BYTES = env_int("JOURNAL_QUOTA_PREMIUM_BYTES", 104857600)
+
+# The payment provider's webhook: several secrets are accepted while one is rotated.
+SUBSCRIPTION_WEBHOOK_SECRETS = env_list("SUBSCRIPTION_WEBHOOK_SECRET")
 
 LOGGING = {
     "version": 1,

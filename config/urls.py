@@ -4,6 +4,8 @@ from django.urls import include, path
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
+    path("", include("journal.urls")),
+    path("", include("subscriptions.urls")),
 ]
 
 urlpatterns = [

@@ -7,5 +7,14 @@ os.environ["DEBUG"] = "0"
 os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-hs256-signing"
 os.environ["JWT_SIGNING_KEY"] = "test-jwt-signing-key-0123456789abcdef0123456789"
 os.environ["AUTH_PROVIDERS"] = "{}"
-for name in ("ACCESS_TOKEN_TTL_SECONDS", "REFRESH_TOKEN_TTL_DAYS", "SQLITE_PATH", "DB_POOL_MAX"):
+for name in (
+    "ACCESS_TOKEN_TTL_SECONDS",
+    "REFRESH_TOKEN_TTL_DAYS",
+    "SQLITE_PATH",
+    "DB_POOL_MAX",
+    "JOURNAL_MAX_ENTRY_BYTES",
+    "JOURNAL_QUOTA_FREE_BYTES",
+    "JOURNAL_QUOTA_PREMIUM_BYTES",
+    "SUBSCRIPTION_WEBHOOK_SECRET",
+):
     os.environ.pop(name, None)

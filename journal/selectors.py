@@ -1,0 +1,67 @@
+"""Reads of the journal."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Sum
+
+from journal.exceptions import EntryNotFound
+from journal.models import JournalEntry
+from subscriptions.selectors import get_active_subscription_for_user
+
+EXPORT_CHUNK_ROWS = 50  # at most ~3 MB of content in memory at the largest entry size
+
+
+@dataclass(frozen=True)
+class Usage:
+    bytes_used: int
+    quota_bytes: int
+    entries: int
+
+
+def list_journal_entries(*, user, limit: int, offset: int) -> tuple[int, list[JournalEntry]]:
+    """One page of the user's entries, newest first, and the total count (two queries)."""
+    entries = JournalEntry.objects.filter(user=user)
+    page = list(entries.order_by("-created_at", "-id")[offset : offset + limit])
+    return entries.count(), page
+
+
+def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
+    """The user's entry; another user's entry is not found, exactly like a missing one."""
+    entry = JournalEntry.objects.filter(user=user, pk=entry_id).first()
+    if entry is None:
+        raise EntryNotFound()
+    return entry
+
+
+def total_journal_bytes(*, user) -> int:
+    return JournalEntry.objects.filter(user=user).aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+def quota_bytes_for_user(*, user) -> int:
+    """The premium quota while the user has an active or grace subscription, else the free one."""
+    if get_active_subscription_for_user(user=user) is not None:
+        return settings.JOURNAL_QUOTA_PREMIUM_BYTES
+    return settings.JOURNAL_QUOTA_FREE_BYTES
+
+
+def journal_usage(*, user) -> Usage:
+    totals = JournalEntry.objects.filter(user=user).aggregate(
+        total=Sum("size_bytes"), entries=Count("id")
+    )
+    return Usage(
+        bytes_used=totals["total"] or 0,
+        quota_bytes=quota_bytes_for_user(user=user),
+        entries=totals["entries"],
+    )
+
+
+def iter_journal_entries(*, user) -> Iterator[JournalEntry]:
+    """Every entry of the user, oldest first, fetched a chunk at a time (constant memory)."""
+    return (
+        JournalEntry.objects.filter(user=user)
+        .order_by("created_at", "id")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )

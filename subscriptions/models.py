@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active"
+    GRACE = "grace"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+# The statuses that give a user the premium quota; at most one subscription per user has one.
+ENTITLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE)
+
+
+class Subscription(models.Model):
+    """A user's subscription at a payment provider, as the provider's signed events say."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    provider = models.CharField(max_length=32)
+    provider_subscription_id = models.CharField(max_length=255)
+    plan = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=SubscriptionStatus.choices)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    # The `created` time of the last event applied: an older event never rolls state back.
+    last_event_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "status", "updated_at"], name="sub_user_status_updated_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_subscription_id"], name="sub_provider_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=ENTITLED_STATUSES),
+                name="sub_one_entitled_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.provider_subscription_id} ({self.status})"
+
+
+class SubscriptionEvent(models.Model):
+    """Every webhook event received, applied or not: the audit trail. Idempotency key:
+    (provider, event_id). Kept, without the user link, when the user deletes the account."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed"
+        STALE = "stale"
+        IGNORED = "ignored"
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subscription_events",
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    created = models.DateTimeField(help_text="when the provider says the event happened")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="sub_event_received_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="sub_event_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.event_id}"
