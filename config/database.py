@@ -7,6 +7,10 @@ import dj_database_url
 from config.env import ConfigError
 
 DB_DEFAULT = "default"
+# The SQLite file copy_from_sqlite reads: read-only, never migrated.
+DB_COPY_SOURCE = "copy_source"
+# The new SQLite file copy_to_sqlite writes (rollback): migrated, then filled.
+DB_ROLLBACK_TARGET = "rollback_target"
 
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"

@@ -1,11 +1,12 @@
 """The database router.
 
-Every read and write goes to ``default``. Read replicas (``DATABASE_REPLICA_URLS``) and the
-read-only source alias of the SQLite copy are added to this router when they exist; the rule
-that holds for both already: only ``default`` is ever migrated or written.
+Every ORM read and write goes to ``default``. Only ``default`` and the fresh SQLite file of a
+rollback copy are ever migrated; the SQLite source of a copy (``copy_source``) is opened
+read-only and never migrated. Read replicas (``DATABASE_REPLICA_URLS``) will add read aliases
+here.
 """
 
-from config.database import DB_DEFAULT
+from config.database import DB_DEFAULT, DB_ROLLBACK_TARGET
 
 
 class DatabaseRouter:
@@ -19,4 +20,4 @@ class DatabaseRouter:
         return obj1._state.db == obj2._state.db or None
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == DB_DEFAULT
+        return db in (DB_DEFAULT, DB_ROLLBACK_TARGET)

@@ -31,10 +31,12 @@ INSTALLED_APPS = [
     "tokens",
     "journal",
     "subscriptions",
+    "dbcopy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dbcopy.maintenance.MaintenanceModeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,6 +75,9 @@ DATABASES = {
         statement_timeout_ms=env_int("DB_STATEMENT_TIMEOUT_MS", 5000),
     )
 }
+MAINTENANCE_FLAG_PATH = Path(env_str("MAINTENANCE_FLAG_PATH", "data/maintenance.flag"))
+if not MAINTENANCE_FLAG_PATH.is_absolute():
+    MAINTENANCE_FLAG_PATH = BASE_DIR / MAINTENANCE_FLAG_PATH
 DATABASE_ROUTERS = ["config.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,12 +11,15 @@ from tokens.services import issue_refresh_token
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (runs on the PostgreSQL leg)")
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_marker, reason = (
+        ("sqlite_only", "about SQLite as the database (runs on the SQLite leg)")
+        if on_postgres
+        else ("postgres_only", "needs PostgreSQL (runs on the PostgreSQL leg)")
+    )
     for item in items:
-        if "postgres_only" in item.keywords:
-            item.add_marker(skip)
+        if skip_marker in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

@@ -145,10 +145,11 @@ def test_auth_providers_refuse_insecure_key_locations(uri):
         parse_auth_providers({"g": {"issuer": "i", "audience": "a", "jwks_uri": uri}})
 
 
-def test_router_migrates_and_writes_only_default():
+def test_router_writes_only_default_and_never_migrates_the_copy_source():
     router = DatabaseRouter()
 
     assert router.db_for_read(None) == "default"
     assert router.db_for_write(None) == "default"
     assert router.allow_migrate("default", "accounts") is True
-    assert router.allow_migrate("sqlite_source", "accounts") is False
+    assert router.allow_migrate("copy_source", "accounts") is False
+    assert router.allow_migrate("rollback_target", "accounts") is True

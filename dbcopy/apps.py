@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DbcopyConfig(AppConfig):
+    name = "dbcopy"
+    verbose_name = "Database copy"

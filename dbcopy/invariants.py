@@ -1,0 +1,62 @@
+"""What the app relies on and the database may not enforce everywhere: every foreign key
+resolves, one entitled subscription per user, ``size_bytes`` is the UTF-8 length of the
+content. Checked after every copy, on the database that was written."""
+
+from dbcopy.tables import Table
+from dbcopy.values import quote
+from journal.models import JournalEntry
+from subscriptions.models import ENTITLED_STATUSES, Subscription
+
+
+def _queries(tables: list[Table], byte_length: str) -> list[tuple[str, str]]:
+    queries = []
+    names = {t.name for t in tables}
+    for table in tables:
+        for column, parent, parent_column in table.foreign_keys:
+            if parent not in names:
+                continue
+            queries.append(
+                (
+                    f"{table.name}.{column} points at missing {parent} rows",
+                    f"SELECT count(*) FROM {quote(table.name)} c"
+                    f" WHERE c.{quote(column)} IS NOT NULL"
+                    f" AND NOT EXISTS (SELECT 1 FROM {quote(parent)} p"
+                    f" WHERE p.{quote(parent_column)} = c.{quote(column)})",
+                )
+            )
+    statuses = ", ".join(f"'{s}'" for s in ENTITLED_STATUSES)
+    subscriptions = quote(Subscription._meta.db_table)
+    queries.append(
+        (
+            "users with more than one active or grace subscription",
+            f"SELECT count(*) FROM (SELECT user_id FROM {subscriptions} WHERE status IN"
+            f" ({statuses}) GROUP BY user_id HAVING count(*) > 1) AS d",
+        )
+    )
+    entries = quote(JournalEntry._meta.db_table)
+    queries.append(
+        (
+            "journal entries whose size_bytes is not the UTF-8 length of their content",
+            f"SELECT count(*) FROM {entries} WHERE size_bytes <> {byte_length}",
+        )
+    )
+    return queries
+
+
+def _run(cursor, queries) -> list[str]:
+    failures = []
+    for description, sql in queries:
+        cursor.execute(sql)
+        count = cursor.fetchone()[0]
+        if count:
+            failures.append(f"invariant broken: {count} {description}")
+    return failures
+
+
+def check_postgres(pg, tables: list[Table]) -> list[str]:
+    with pg.cursor() as cursor:
+        return _run(cursor, _queries(tables, "octet_length(content)"))
+
+
+def check_sqlite(conn, tables: list[Table]) -> list[str]:
+    return _run(conn.cursor(), _queries(tables, "length(CAST(content AS BLOB))"))

@@ -1,0 +1,49 @@
+"""What the copy commands share: turning every failure into one line and a non-zero exit."""
+
+from contextlib import contextmanager
+
+from django.core.management.base import CommandError
+from django.db import DatabaseError
+
+from dbcopy.copy import VerificationFailed
+from dbcopy.progress import StreamProgress
+from dbcopy.source import CopyRefused
+from dbcopy.tables import UnsupportedColumn
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def one_line_errors(command, *, unchanged: str):
+    try:
+        yield
+    except CopyRefused as exc:
+        raise CommandError(str(exc)) from None
+    except UnsupportedColumn as exc:
+        raise CommandError(f"cannot copy a column of this kind: {exc}") from None
+    except VerificationFailed as exc:
+        for failure in exc.failures:
+            command.stderr.write(f"  {failure}")
+        raise CommandError(
+            f"verification failed ({len(exc.failures)} problem(s)); {unchanged}"
+        ) from None
+    except DatabaseError as exc:
+        raise CommandError(f"database error: {first_line(exc)}; {unchanged}") from None
+    except OSError as exc:
+        raise CommandError(f"{first_line(exc)}; {unchanged}") from None
+
+
+def progress_for(command):
+    stream = command.stdout._out
+    return StreamProgress(command.stdout, is_tty=hasattr(stream, "isatty") and stream.isatty())
+
+
+def report_verification(command, report) -> None:
+    for check in report.tables:
+        command.stdout.write(f"  {check.describe()}")
+    command.stdout.write(
+        f"verified {len(report.tables)} tables, {report.rows:,} rows in {report.seconds:.1f} s"
+    )

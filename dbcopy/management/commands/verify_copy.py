@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from dbcopy import copy
+from dbcopy.management.commands._common import one_line_errors, report_verification
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare a SQLite database with the configured PostgreSQL database: row counts, "
+        "content checksums per table and invariants. Exit 0 only if they match."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the SQLite database file")
+
+    def handle(self, *args, path, **options):
+        with one_line_errors(self, unchanged="nothing was changed"):
+            report = copy.verify_copy(path)
+            if not report.ok:
+                raise copy.VerificationFailed(report.failures())
+        report_verification(self, report)

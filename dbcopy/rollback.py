@@ -1,0 +1,114 @@
+"""PostgreSQL -> a new SQLite file: the way back after a cutover, so writes made on
+PostgreSQL survive a rollback. The file gets its schema from the migrations, then every row
+as Django would have stored it in SQLite, then the same verification as a forward copy."""
+
+import time
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import transaction
+
+from config.database import DB_DEFAULT, DB_ROLLBACK_TARGET
+from dbcopy.copy import CopyReport, VerificationFailed, _postgres_target
+from dbcopy.progress import Progress, SilentProgress
+from dbcopy.source import (
+    CopyRefused,
+    close_alias,
+    open_read_only,
+    open_writable,
+    register_sqlite_alias,
+)
+from dbcopy.tables import copied_tables
+from dbcopy.values import pg_to_sqlite_select, quote
+from dbcopy.verify import verify_tables
+
+FETCH_ROWS = 5000
+
+
+def _python_converter(kind: str):
+    if kind == "time":
+        return lambda v: None if v is None else str(v)
+    if kind == "binary":
+        return lambda v: None if v is None else bytes(v)
+    return None
+
+
+def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyReport:
+    """Write every table of the configured PostgreSQL database into a new SQLite file."""
+    progress = progress or SilentProgress()
+    path = Path(path)
+    if path.exists():
+        raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
+    if not path.parent.is_dir():
+        raise CopyRefused(f"{path.parent}: no such directory")
+    target = _postgres_target()
+    tables = copied_tables()
+    started = time.monotonic()
+    try:
+        progress.message(f"creating {path} with the migrations")
+        register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=False)
+        try:
+            call_command("migrate", database=DB_ROLLBACK_TARGET, verbosity=0, interactive=False)
+        finally:
+            close_alias(DB_ROLLBACK_TARGET)
+        writer = open_writable(path)
+        rows = 0
+        try:
+            # One consistent snapshot of PostgreSQL for the copy and its verification.
+            with transaction.atomic(using=DB_DEFAULT):
+                target.ensure_connection()
+                pg = target.connection
+                with pg.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    cursor.execute("SET LOCAL statement_timeout = 0")
+                writer.execute("BEGIN IMMEDIATE")
+                for table in reversed(tables):
+                    writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
+                for table in tables:
+                    rows += _copy_table(pg, writer, table, progress)
+                writer.execute("COMMIT")
+                copy_seconds = time.monotonic() - started
+                progress.message("verifying")
+                reader = open_read_only(path)
+                try:
+                    report = verify_tables(reader, pg, tables, sqlite_is_source=False)
+                finally:
+                    reader.close()
+        finally:
+            writer.close()
+        if not report.ok:
+            raise VerificationFailed(report.failures())
+    except BaseException:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return CopyReport(tables=len(tables), rows=rows, seconds=copy_seconds, verification=report)
+
+
+def _copy_table(pg, writer, table, progress: Progress) -> int:
+    with pg.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {quote(table.name)}")
+        total = cursor.fetchone()[0]
+    progress.table_started(table.name, total)
+    selects = ", ".join(pg_to_sqlite_select(c.name, c.kind) for c in table.columns)
+    columns = ", ".join(quote(c) for c in table.column_names)
+    insert = (
+        f"INSERT INTO {quote(table.name)} ({columns}) "
+        f"VALUES ({', '.join('?' * len(table.columns))})"
+    )
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := _python_converter(c.kind))]
+    done = 0
+    with pg.cursor(name=f"rollback_{table.name}") as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(f"SELECT {selects} FROM {quote(table.name)}")
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            if converters:
+                batch = [list(row) for row in batch]
+                for row in batch:
+                    for i, convert in converters:
+                        row[i] = convert(row[i])
+            writer.executemany(insert, batch)
+            done += len(batch)
+            progress.rows(table.name, done, total)
+    progress.table_done(table.name)
+    return done

@@ -1,0 +1,154 @@
+import random
+import sqlite3
+import threading
+
+import pytest
+
+from accounts.models import User
+from dbcopy import copy
+from dbcopy.capture import CHANGE_TABLE
+from dbcopy.source import close_alias, register_sqlite_alias
+from journal.models import JournalEntry
+from subscriptions.models import SubscriptionEvent
+from tests.dbcopy.conftest import FILL
+from tests.dbcopy.data import differences, fill
+from tokens.models import Session
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+class Writer(threading.Thread):
+    """Keeps inserting, updating and deleting rows on the live source, as the app would."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.stop = threading.Event()
+        self.started_writing = threading.Event()
+        self.writes = 0
+        self.error = None
+
+    def run(self):
+        alias = register_sqlite_alias("live_app", self.path, read_only=False)
+        rng = random.Random(7)
+        try:
+            while not self.stop.is_set():
+                self.write_once(alias, rng)
+                self.writes += 1
+                if self.writes == 20:
+                    self.started_writing.set()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc
+            self.started_writing.set()
+        finally:
+            close_alias(alias)
+
+    def write_once(self, alias, rng):
+        users = list(User.objects.using(alias).values_list("pk", flat=True))
+        entries = JournalEntry.objects.using(alias)
+        op = rng.random()
+        if op < 0.4 or not entries.exists():
+            content = rng.choice(["new \u00e9", "tab\there", "\\N", "x" * 300])
+            entries.create(
+                user_id=rng.choice(users), content=content, size_bytes=len(content.encode())
+            )
+        elif op < 0.7:
+            entry = entries.order_by("?").first()
+            entries.filter(pk=entry.pk).update(content="edited", size_bytes=6)
+        elif op < 0.85:
+            entries.filter(pk=entries.order_by("?").first().pk).delete()
+        elif op < 0.95:
+            SubscriptionEvent.objects.using(alias).create(
+                provider="stripe",
+                event_id=f"live_{self.writes}",
+                type="t",
+                payload={"n": self.writes},
+                outcome="processed",
+                created="2026-01-01T00:00:00Z",
+            )
+        else:
+            user = User(provider="google", provider_subject=f"live-{self.writes}")
+            user.set_unusable_password()
+            user.save(using=alias)
+
+
+def test_online_copy_with_a_live_writer_catches_up_and_verifies(source):
+    users = fill(FILL, users=5)
+    JournalEntry.objects.using(FILL).bulk_create(
+        JournalEntry(user_id=users[i % 5].pk, content=f"old {i}", size_bytes=len(f"old {i}"))
+        for i in range(20_000)
+    )
+    writer = Writer(source)
+    writer.start()
+    assert writer.started_writing.wait(30)
+
+    before_copy = writer.writes
+    report = copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    during_copy = writer.writes - before_copy
+    first = copy.catch_up(source)  # the writer is still going
+    writer.stop.set()
+    writer.join(30)
+    final = copy.catch_up(source)  # what maintenance mode would make the last one
+
+    assert writer.error is None
+    assert report.verification.ok
+    assert during_copy > 0, "the writer must have written while the copy ran"
+    assert first.changed_keys > 0
+    assert final.mark >= first.mark
+    assert copy.verify_copy(source).ok
+    assert differences(FILL, "default") == {}
+    # Sequences moved past the ids the catch-ups wrote.
+    assert SubscriptionEvent.objects.create(
+        provider="p",
+        event_id="after",
+        type="t",
+        payload={},
+        outcome="processed",
+        created="2026-01-01T00:00:00Z",
+    ).pk
+
+
+def test_catch_up_replays_inserts_updates_and_deletes(source):
+    users = fill(FILL, users=2)
+    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    doomed = JournalEntry.objects.using(FILL).filter(user_id=users[0].pk).first()
+    changed = JournalEntry.objects.using(FILL).filter(user_id=users[1].pk).first()
+    JournalEntry.objects.using(FILL).filter(pk=doomed.pk).delete()
+    JournalEntry.objects.using(FILL).filter(pk=changed.pk).update(content="changed", size_bytes=7)
+    added = JournalEntry.objects.using(FILL).create(
+        user_id=users[1].pk, content="added", size_bytes=5
+    )
+    Session.objects.using(FILL).filter(user_id=users[0].pk).delete()
+    User.objects.using(FILL).filter(pk=users[0].pk).update(display_name="renamed")
+
+    report = copy.catch_up(source)
+
+    assert not JournalEntry.objects.filter(pk=doomed.pk).exists()
+    assert JournalEntry.objects.get(pk=changed.pk).content == "changed"
+    assert JournalEntry.objects.get(pk=added.pk).content == "added"
+    assert User.objects.get(pk=users[0].pk).display_name == "renamed"
+    assert not Session.objects.filter(user_id=users[0].pk).exists()
+    # Deleted: the entry, the session and (cascading) its refresh token.
+    assert report.deleted == 3 and report.upserted == 3
+    assert differences(FILL, "default") == {}
+    # Replaying again finds nothing new and changes nothing.
+    again = copy.catch_up(source)
+    assert again.changed_keys == 0
+    assert differences(FILL, "default") == {}
+
+
+def test_stop_capture_removes_the_triggers_and_the_change_table(source):
+    fill(FILL, users=1)
+    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+
+    copy.stop_capture(source)
+
+    with sqlite3.connect(source) as conn:
+        leftovers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'dbcopy_%' AND type != 'index'"
+            " AND name != 'dbcopy_capturemark'"
+        ).fetchall()
+    assert leftovers == []
+    with pytest.raises(copy.CopyRefused, match="no change capture"):
+        copy.catch_up(source)
+    assert CHANGE_TABLE == "dbcopy_change"
