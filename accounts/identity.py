@@ -79,16 +79,21 @@ class ProviderKeys(PyJWKClient):
                 self._last_successful_fetch = time.monotonic()
             else:
                 data = super().fetch_data()
+        except ValueError as exc:  # a body that is not JSON: a captive portal, a wrong page
+            return self._fall_back(PyJWKClientConnectionError(f"key set is not JSON: {exc}"))
         except PyJWKClientConnectionError as exc:
-            if self._last_good is None:
-                raise
-            logger.warning(
-                "key set at %s unreachable, keeping the last good one: %s", self.source_uri, exc
-            )
-            # get_jwk_set caches what this returns: the provider is tried again after a lifespan.
-            return self._last_good
+            return self._fall_back(exc)
         self._last_good = data
         return data
+
+    def _fall_back(self, error: PyJWKClientConnectionError):
+        if self._last_good is None:
+            raise error
+        logger.warning(
+            "key set at %s unusable, keeping the last good one: %s", self.source_uri, error
+        )
+        # get_jwk_set caches what this returns: the provider is tried again after a lifespan.
+        return self._last_good
 
     def _read_file(self) -> dict:
         path = unquote(urlparse(self.source_uri).path)
@@ -142,7 +147,7 @@ def verify_id_token(*, provider: str, id_token: str) -> VerifiedIdentity:
     except jwt.PyJWTError:
         raise InvalidIdToken("malformed ID token") from None
     algorithm = header.get("alg")
-    if algorithm not in ASYMMETRIC_ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in ASYMMETRIC_ALGORITHMS:
         raise InvalidIdToken("ID token algorithm not accepted")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:

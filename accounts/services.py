@@ -5,6 +5,7 @@ from rest_framework import exceptions
 
 from accounts import identity
 from accounts.exceptions import SignInRefused
+from accounts.locks import lock_user
 from accounts.models import User
 from accounts.selectors import get_user_by_provider
 from config.exceptions import ServiceUnavailable
@@ -82,4 +83,6 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
 def delete_user(*, user: User) -> None:
     """Delete the account and everything it owns, in one transaction."""
     with transaction.atomic():
+        # Writers of the user's data lock this row first: none can add a row mid-delete.
+        lock_user(user_id=user.pk)
         user.delete()

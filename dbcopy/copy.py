@@ -204,7 +204,9 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
                 for name, keys in changes.items():
                     _delete_keys(cursor, by_name[name], keys)
                 for name, keys in changes.items():
+                    progress.table_started(name, len(keys))
                     upserted += _copy_keys(source, cursor, by_name[name], keys, progress)
+                    progress.table_done(name)
             postgres.reset_sequences(target, [by_name[n] for n in changes])
             mark.last_seq = upto
             mark.save(update_fields=["last_seq", "updated_at"])

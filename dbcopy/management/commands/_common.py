@@ -1,7 +1,9 @@
 """What the copy commands share: turning every failure into one line and a non-zero exit."""
 
+import sqlite3
 from contextlib import contextmanager
 
+import psycopg
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
@@ -30,7 +32,7 @@ def one_line_errors(command, *, unchanged: str):
         raise CommandError(
             f"verification failed ({len(exc.failures)} problem(s)); {unchanged}"
         ) from None
-    except DatabaseError as exc:
+    except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
         raise CommandError(f"database error: {first_line(exc)}; {unchanged}") from None
     except OSError as exc:
         raise CommandError(f"{first_line(exc)}; {unchanged}") from None

@@ -1,0 +1,506 @@
+"""Measure copy_from_sqlite (and verify_copy, the online catch-up) against the alternatives.
+
+Builds a SQLite database of the app (default: 100k users, 1M journal entries, 200k refresh
+tokens, 50k subscriptions with events), then prints seconds, rows/s and peak memory for:
+  - `manage.py copy_from_sqlite` and `manage.py verify_copy`, at full and at a small size
+    (peak memory must stay flat),
+  - the ceiling: `psql \\copy` of the same data from CSV into bare tables, then the same
+    indexes and constraints built afterwards, in one transaction,
+  - pgloader (Debian's; tuned so that it completes),
+  - `dumpdata | loaddata` on the small size, extrapolated,
+  - the online mode: the final catch-up's write pause with a writer running.
+
+    .venv/bin/python bench/copy.py [--entries 1000000] [--skip-pgloader] ...
+
+Needs a PostgreSQL server it may create databases on (--pg, default the local one).
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+WORDS = ["journal", "today", "caf\u00e9", "\u65e5\u8a18", "tab\there", "line\nbreak", "\\N", "ok"]
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def peak_rss_mb(args, env=None, cwd=ROOT, stdout_path=None):
+    """Run and return (seconds, peak RSS MB, stdout) using wait4 on the child itself."""
+    started = time.monotonic()
+    out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE  # noqa: SIM115
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
+    stdout_chunks = []
+    if not stdout_path:
+        stdout_chunks.append(proc.stdout.read())
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    if stdout_path:
+        out.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(map(str, args))} failed:\n{stderr.decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, b"".join(stdout_chunks).decode()
+
+
+def app_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.update({"SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789", "DEBUG": "0"})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def manage(*args, **env):
+    return peak_rss_mb([PYTHON, "manage.py", *args], env=app_env(**env))
+
+
+def psql(pg, sql, db="postgres"):
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{pg}/{db}", "-c", sql],
+        check=True,
+        capture_output=True,
+    )
+
+
+def fresh_database(pg, name):
+    psql(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(pg, f'CREATE DATABASE "{name}"')
+    manage("migrate", "--verbosity", "0", DATABASE_URL=f"{pg}/{name}")
+
+
+# Building the source, as Django stores values in SQLite.
+def ts(rng, year=2026):
+    micro = rng.choice([0, rng.randrange(1, 1_000_000)])
+    base = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+    base += f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+    return base if micro == 0 else f"{base}.{micro:06d}"
+
+
+def build_sqlite(path, *, users, entries, tokens, subscriptions, seed=1):
+    if path.exists():
+        path.unlink()
+    manage("migrate", "--verbosity", "0", SQLITE_PATH=path)
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    user_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(users)]
+    conn.executemany(
+        "INSERT INTO accounts_user (id, password, last_login, is_superuser, provider,"
+        " provider_subject, username, email, display_name, is_staff, is_active, created_at,"
+        " updated_at) VALUES (?, '!', NULL, 0, ?, ?, NULL, ?, ?, 0, 1, ?, ?)",
+        (
+            (
+                uid,
+                rng.choice(["google", "apple"]),
+                f"sub-{i}",
+                f"u{i}@example.com",
+                f"User {rng.choice(WORDS)} {i}",
+                ts(rng),
+                ts(rng),
+            )
+            for i, uid in enumerate(user_ids)
+        ),
+    )
+
+    def entry_rows():
+        for i in range(entries):
+            content = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60)))
+            yield (
+                uuid.UUID(int=rng.getrandbits(128)).hex,
+                user_ids[i % users],
+                content,
+                len(content.encode()),
+                ts(rng),
+                ts(rng),
+            )
+
+    conn.executemany(
+        "INSERT INTO journal_journalentry (id, user_id, content, size_bytes, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        entry_rows(),
+    )
+    sessions = max(tokens // 2, 1)
+    session_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(sessions)]
+    conn.executemany(
+        "INSERT INTO tokens_session (id, user_id, fingerprint, created_at, last_used_at,"
+        " expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+        (
+            (sid, user_ids[i % users], f"device-{i % 7}", ts(rng), ts(rng), ts(rng, 2027))
+            for i, sid in enumerate(session_ids)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO tokens_refreshtoken (id, session_id, token_hash, created_at, rotated_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            (
+                i + 1,
+                session_ids[i // 2],
+                f"{rng.getrandbits(256):064x}",
+                ts(rng),
+                ts(rng) if i % 2 == 0 else None,
+            )
+            for i in range(sessions * 2)
+        ),
+    )
+    sub_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(subscriptions)]
+    conn.executemany(
+        "INSERT INTO subscriptions_subscription (id, user_id, provider, provider_subscription_id,"
+        " plan, status, current_period_end, last_event_at, created_at, updated_at)"
+        " VALUES (?, ?, 'stripe', ?, 'premium_monthly', ?, ?, ?, ?, ?)",
+        (
+            (
+                sid,
+                user_ids[i % users],
+                f"sub_{i}",
+                "active" if i % 3 else "canceled",
+                ts(rng, 2027),
+                ts(rng),
+                ts(rng),
+                ts(rng),
+            )
+            for i, sid in enumerate(sub_ids)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO subscriptions_subscriptionevent (id, provider, event_id, type, payload,"
+        " user_id, subscription_id, outcome, created, received_at)"
+        " VALUES (?, 'stripe', ?, 'subscription.updated', ?, ?, ?, 'processed', ?, ?)",
+        (
+            (
+                i + 1,
+                f"evt_{i}",
+                json.dumps({"id": f"evt_{i}", "status": "active", "n": i}),
+                user_ids[(i // 2) % users],
+                sub_ids[i // 2],
+                ts(rng),
+                ts(rng),
+            )
+            for i in range(subscriptions * 2)
+        ),
+    )
+    conn.commit()
+    counts = {}
+    for (table,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall():
+        counts[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    conn.close()
+    return counts
+
+
+def measure_copy(pg, path, db):
+    fresh_database(pg, db)
+    seconds, rss, out = manage("copy_from_sqlite", str(path), DATABASE_URL=f"{pg}/{db}")
+    copy_s = float(re.search(r"rows in ([\d.]+) s \(", out).group(1))
+    verify_s = float(re.search(r"verified \d+ tables, [\d,]+ rows in ([\d.]+) s", out).group(1))
+    v_seconds, v_rss, _ = manage("verify_copy", str(path), DATABASE_URL=f"{pg}/{db}")
+    return {
+        "wall": seconds,
+        "copy": copy_s,
+        "verify_inline": verify_s,
+        "rss": rss,
+        "verify_wall": v_seconds,
+        "verify_rss": v_rss,
+    }
+
+
+def measure_ceiling(pg, db, workdir, tables):
+    """psql \\copy from CSV into bare tables, then the same keys, indexes and foreign keys."""
+    csv_dir = workdir / "csv"
+    shutil.rmtree(csv_dir, ignore_errors=True)
+    csv_dir.mkdir(parents=True)
+    csv_dir.chmod(0o777)
+    for table in tables:
+        psql(pg, f"COPY \"{table}\" TO '{csv_dir}/{table}.csv' WITH (FORMAT csv)", db)
+    ddl = subprocess.run(
+        [
+            "psql",
+            "-At",
+            f"{pg}/{db}",
+            "-c",
+            "SELECT string_agg(s, E';\\n') FROM ("
+            " SELECT format('ALTER TABLE bare.%I ADD CONSTRAINT %I %s', conrelid::regclass::text,"
+            "  conname, pg_get_constraintdef(oid)) AS s, CASE contype WHEN 'p' THEN 0 WHEN 'u'"
+            "  THEN 1 ELSE 3 END AS o FROM pg_constraint WHERE contype IN ('p','u','f')"
+            "  AND connamespace = 'public'::regnamespace"
+            " UNION ALL SELECT replace(pg_get_indexdef(indexrelid), ' ON public.', ' ON bare.'), 2"
+            "  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+            "  WHERE c.relnamespace = 'public'::regnamespace AND NOT EXISTS"
+            "  (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+            " ORDER BY o) d",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    setup = ["DROP SCHEMA IF EXISTS bare CASCADE", "CREATE SCHEMA bare"]
+    setup += [f'CREATE TABLE bare."{t}" (LIKE public."{t}")' for t in tables]
+    psql(pg, "; ".join(setup), db)
+    script = workdir / "ceiling.sql"
+    lines = ["SET search_path = bare;", "SET statement_timeout = 0;"]
+    lines += [f"\\copy \"{t}\" FROM '{csv_dir}/{t}.csv' WITH (FORMAT csv)" for t in tables]
+    lines += [ddl + ";"]
+    script.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    subprocess.run(
+        ["psql", "-q", "-1", "-v", "ON_ERROR_STOP=1", f"{pg}/{db}", "-f", str(script)],
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.monotonic() - started
+    psql(pg, "DROP SCHEMA bare CASCADE", db)
+    return seconds
+
+
+def measure_pgloader(pg, path, workdir):
+    if shutil.which("pgloader") is None:
+        return None
+    psql(pg, 'DROP DATABASE IF EXISTS "bench_pgloader" WITH (FORCE)')
+    psql(pg, 'CREATE DATABASE "bench_pgloader"')
+    load = workdir / "pgloader.load"
+    load.write_text(
+        f"LOAD DATABASE FROM sqlite://{path} INTO {pg}/bench_pgloader\n"
+        "WITH include drop, create tables, create indexes, reset sequences,\n"
+        "     prefetch rows = 10000, batch rows = 5000;\n"
+    )
+    seconds, rss, _ = peak_rss_mb(["pgloader", "--quiet", str(load)], cwd=workdir)
+    return {"wall": seconds, "rss": rss}
+
+
+def measure_dumpdata(pg, small_path, workdir):
+    dump = workdir / "dump.json"
+    d_seconds, d_rss, _ = peak_rss_mb(
+        [
+            PYTHON,
+            "manage.py",
+            "dumpdata",
+            "--exclude",
+            "contenttypes",
+            "--exclude",
+            "auth.permission",
+            "--exclude",
+            "dbcopy",
+            "-o",
+            str(dump),
+        ],
+        env=app_env(SQLITE_PATH=small_path),
+    )
+    fresh_database(pg, "bench_loaddata")
+    l_seconds, l_rss, _ = manage("loaddata", str(dump), DATABASE_URL=f"{pg}/bench_loaddata")
+    return {"dump": d_seconds, "load": l_seconds, "rss": max(d_rss, l_rss)}
+
+
+WRITER = r"""
+import os, random, sqlite3, sys, time, uuid
+path, pause, ack, rate = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+users = [r[0] for r in conn.execute("SELECT id FROM accounts_user LIMIT 1000")]
+rng = random.Random(3); n = 0
+while not os.path.exists(pause + ".stop"):
+    if os.path.exists(pause):
+        open(ack, "w").close(); time.sleep(0.01); continue
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    op = rng.random()
+    if op < 0.6:
+        c = "live entry %d" % n
+        conn.execute("INSERT INTO journal_journalentry (id, user_id, content, size_bytes,"
+                     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     (uuid.uuid4().hex, rng.choice(users), c, len(c), now, now))
+    elif op < 0.9:
+        conn.execute("UPDATE journal_journalentry SET content = 'edited', size_bytes = 6,"
+                     " updated_at = ? WHERE rowid = ?", (now, rng.randint(1, 100000)))
+    else:
+        conn.execute("DELETE FROM journal_journalentry WHERE rowid = ?", (rng.randint(1, 100000),))
+    n += 1
+    time.sleep(1 / rate)
+print(n)
+"""
+
+
+def measure_online(pg, path, workdir, rate):
+    online = workdir / "online.sqlite3"
+    shutil.copy(path, online)
+    fresh_database(pg, "bench_online")
+    url = f"{pg}/bench_online"
+    pause, ack = workdir / "paused", workdir / "paused.ack"
+    for f in (pause, ack, Path(f"{pause}.stop")):
+        f.unlink(missing_ok=True)
+    writer = subprocess.Popen(
+        [PYTHON, "-c", WRITER, str(online), str(pause), str(ack), str(rate)], stdout=subprocess.PIPE
+    )
+    try:
+        time.sleep(1)
+        copy_s, _, _ = manage("copy_from_sqlite", str(online), "--capture", DATABASE_URL=url)
+        first_s, _, first_out = manage(
+            "copy_from_sqlite", str(online), "--catch-up", DATABASE_URL=url
+        )
+        # Maintenance on: the app stops writing. Then the final catch-up.
+        paused_at = time.monotonic()
+        pause.touch()
+        while not ack.exists():
+            time.sleep(0.005)
+        from_args = [PYTHON, "manage.py", "copy_from_sqlite", str(online), "--catch-up"]
+        final_started = time.monotonic()
+        final_out = subprocess.run(
+            from_args,
+            env=app_env(DATABASE_URL=url),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        window = time.monotonic() - paused_at
+        final_inner = float(re.search(r"in ([\d.]+) s, verified", final_out).group(1))
+        final_process = time.monotonic() - final_started
+    finally:
+        Path(f"{pause}.stop").touch()
+        writes = int(writer.communicate(timeout=30)[0] or 0)
+    v_seconds, _, _ = manage("verify_copy", str(online), DATABASE_URL=url)
+    return {
+        "copy": copy_s,
+        "first_catch_up": first_out.strip(),
+        "window": window,
+        "final_inner": final_inner,
+        "final_process": final_process,
+        "final_out": final_out.strip(),
+        "writes": writes,
+        "verify": v_seconds,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--tokens", type=int, default=200_000)
+    parser.add_argument("--subscriptions", type=int, default=50_000)
+    parser.add_argument(
+        "--small-factor",
+        type=int,
+        default=100,
+        help="the small size is the default size divided by this",
+    )
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--writes-per-second", type=float, default=200)
+    parser.add_argument("--skip-pgloader", action="store_true")
+    parser.add_argument("--skip-dumpdata", action="store_true")
+    parser.add_argument("--skip-online", action="store_true")
+    args = parser.parse_args()
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    sizes = {
+        "users": args.users,
+        "entries": args.entries,
+        "tokens": args.tokens,
+        "subscriptions": args.subscriptions,
+    }
+    small = {k: max(v // args.small_factor, 1) for k, v in sizes.items()}
+
+    log(f"building the source: {sizes}")
+    big_path, small_path = workdir / "big.sqlite3", workdir / "small.sqlite3"
+    started = time.monotonic()
+    counts = build_sqlite(big_path, **sizes)
+    small_counts = build_sqlite(small_path, **small)
+    rows = sum(v for k, v in counts.items() if not k.startswith("dbcopy"))
+    small_rows = sum(v for k, v in small_counts.items() if not k.startswith("dbcopy"))
+    log(
+        f"  {rows:,} rows, {big_path.stat().st_size / 1e6:.0f} MB, built in "
+        f"{time.monotonic() - started:.0f} s"
+    )
+
+    log("copy_from_sqlite, full size")
+    big = measure_copy(args.pg, big_path, "bench_copy")
+    log("copy_from_sqlite, small size")
+    little = measure_copy(args.pg, small_path, "bench_small")
+    log("psql \\copy ceiling")
+    tables = list(counts)  # every table of the schema, as the ceiling rebuilds all of them
+    ceiling = measure_ceiling(args.pg, "bench_copy", workdir, tables)
+    pgloader = None if args.skip_pgloader else measure_pgloader(args.pg, big_path, workdir)
+    if not args.skip_pgloader:
+        log("pgloader" + (" (not installed: apt-get install pgloader)" if pgloader is None else ""))
+    dumpdata = None if args.skip_dumpdata else measure_dumpdata(args.pg, small_path, workdir)
+    online = None
+    if not args.skip_online:
+        log("online mode (writer running)")
+        online = measure_online(args.pg, big_path, workdir, args.writes_per_second)
+
+    def rate(n, s):
+        return f"{n / s:>12,.0f}"
+
+    print()
+    print(
+        f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; "
+        f"{rows:,} rows ({big_path.stat().st_size / 1e6:.0f} MB SQLite)"
+    )
+    print(f"{'':42}{'seconds':>9}{'rows/s':>13}{'peak MB':>9}")
+    print(
+        f"{'copy_from_sqlite (copy, one transaction)':42}{big['copy']:>9.1f}"
+        f"{rate(rows, big['copy'])}{big['rss']:>9.0f}"
+    )
+    print(f"{'  its verification before commit':42}{big['verify_inline']:>9.1f}")
+    print(f"{'  whole command (start-up, copy, verify)':42}{big['wall']:>9.1f}")
+    print(
+        f"{'verify_copy (whole command)':42}{big['verify_wall']:>9.1f}"
+        f"{rate(rows, big['verify_wall'])}{big['verify_rss']:>9.0f}"
+    )
+    ceiling_label = "psql \\copy CSV + keys/indexes/FKs (ceiling)"
+    print(f"{ceiling_label:42}{ceiling:>9.1f}{rate(rows, ceiling)}")
+    if pgloader:
+        print(
+            f"{'pgloader (prefetch 10000, batch 5000)':42}{pgloader['wall']:>9.1f}"
+            f"{rate(rows, pgloader['wall'])}{pgloader['rss']:>9.0f}"
+        )
+    print(
+        f"{'small size: copy_from_sqlite':42}{little['copy']:>9.2f}"
+        f"{rate(small_rows, little['copy'])}{little['rss']:>9.0f}"
+    )
+    print(
+        f"{'small size: verify_copy':42}{little['verify_wall']:>9.2f}"
+        f"{'':>13}{little['verify_rss']:>9.0f}"
+    )
+    if dumpdata:
+        total = dumpdata["dump"] + dumpdata["load"]
+        print(
+            f"{'small size: dumpdata | loaddata':42}{total:>9.1f}{rate(small_rows, total)}"
+            f"{dumpdata['rss']:>9.0f}"
+        )
+        print(f"{'  extrapolated to the full size':42}{total * rows / small_rows:>9.0f}")
+    print()
+    print(
+        f"copy / ceiling: {big['copy'] / ceiling:.2f}x"
+        + (f"; pgloader / copy: {pgloader['wall'] / big['copy']:.1f}x" if pgloader else "")
+    )
+    print(
+        "verify_copy / copy_from_sqlite (whole commands): "
+        f"{big['verify_wall'] / big['wall']:.2f}x; peak memory "
+        f"{little['rss']:.0f} MB at {small_counts['journal_journalentry']:,} entries, "
+        f"{big['rss']:.0f} MB at {counts['journal_journalentry']:,}"
+    )
+    if online:
+        print(
+            f"online: {online['writes']} writes by the writer; first catch-up: "
+            f"{online['first_catch_up']}"
+        )
+        print(f"online: final catch-up: {online['final_out']}")
+        print(
+            f"online: writes paused for {online['window']:.2f} s (catch-up itself "
+            f"{online['final_inner']:.2f} s, with process start-up {online['final_process']:.2f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

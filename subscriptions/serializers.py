@@ -1,0 +1,92 @@
+from datetime import UTC
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from config.fields import StrictCharField
+from subscriptions.models import Subscription, SubscriptionStatus
+
+# 9999-12-31T23:59:59Z: the last second a Python datetime (and so the ORM) can hold.
+MAX_UNIX_SECONDS = 253402300799
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that refuses strings, floats and booleans instead of converting them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string (DRF's field would also take an integer)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class OffsetDateTimeField(serializers.Field):
+    """An ISO 8601 time with a UTC offset: a naive time is ambiguous, so it is refused rather
+    than read in whatever zone the server happens to use."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO 8601 date and time.",
+        "naive": "Must include a UTC offset (for example Z or +00:00).",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(data)
+        except ValueError:  # well-formed but impossible, like month 13
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # past year 9999 once moved to UTC
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class SubscriptionStateSerializer(serializers.Serializer):
+    """The ``subscription`` object of a webhook event: its state at the provider."""
+
+    id = StrictCharField(max_length=255)
+    plan = StrictCharField(max_length=100)
+    status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
+    # Required, but may be null: a refunded subscription can have no period left.
+    current_period_end = OffsetDateTimeField(allow_null=True)
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """A webhook event body. Unknown keys are allowed (providers add fields over time)."""
+
+    id = StrictCharField(max_length=255)
+    type = StrictCharField(max_length=100)
+    created = StrictIntegerField(min_value=0, max_value=MAX_UNIX_SECONDS)
+    provider = StrictCharField(max_length=32)
+    user_id = StrictUUIDField()
+    subscription = SubscriptionStateSerializer()
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Subscription
+        fields = ["id", "provider", "plan", "status", "current_period_end", "updated_at"]
+        read_only_fields = fields
+
+
+def subscription_summary_data(*, active: Subscription | None, latest: Subscription | None) -> dict:
+    return {
+        "active": SubscriptionSerializer(active).data if active is not None else None,
+        "latest": SubscriptionSerializer(latest).data if latest is not None else None,
+    }

@@ -1,0 +1,293 @@
+"""Writes of subscriptions: recording webhook events, applying them, the expiry sweep.
+
+Locking: a writer that may touch several subscriptions of one user first locks the user's
+row (the journal's quota check takes the same lock), then that user's subscription rows in
+primary key order. Writes of one user are thus serialized, so the "at most one active or
+grace subscription per user" constraint is met by canceling the superseded one before the
+new one is activated, never by a unique violation. The expiry writers lock only active or
+grace rows, of which a user has one, so they cannot close a lock cycle with a webhook.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.locks import lock_user
+from accounts.selectors import get_user_by_id
+from subscriptions.models import (
+    ENTITLED_STATUSES,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionStatus,
+)
+from subscriptions.webhook import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+Outcome = SubscriptionEvent.Outcome
+
+# What the webhook answers.
+WEBHOOK_PROCESSED = "processed"
+WEBHOOK_DUPLICATE = "duplicate"
+WEBHOOK_IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class AppliedState:
+    """What ``upsert_active_subscription`` did with one event."""
+
+    subscription: Subscription | None
+    # PROCESSED: applied; STALE: older than the last applied event, state kept;
+    # IGNORED: the subscription belongs to another user, nothing changed.
+    outcome: str
+
+
+def add_subscription_event(
+    *,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    payload: dict,
+    created: datetime,
+    outcome: str,
+    user=None,
+    subscription: Subscription | None = None,
+) -> SubscriptionEvent | None:
+    """Record a webhook event; None if (provider, event_id) is already recorded.
+
+    The unique constraint is the idempotency key, and the insert runs in its own savepoint,
+    so a duplicate leaves the caller's transaction usable. On PostgreSQL a concurrent insert
+    of the same key waits for the first one's transaction: a duplicate is seen only once the
+    original is committed (or it is not a duplicate, if that one rolled back).
+    """
+    try:
+        with transaction.atomic():
+            return SubscriptionEvent.objects.create(
+                provider=provider,
+                event_id=event_id,
+                type=event_type,
+                payload=payload,
+                created=created,
+                outcome=outcome,
+                user=user,
+                subscription=subscription,
+            )
+    except IntegrityError:
+        if SubscriptionEvent.objects.filter(provider=provider, event_id=event_id).exists():
+            return None
+        raise
+
+
+def upsert_active_subscription(
+    *,
+    user,
+    provider: str,
+    provider_subscription_id: str,
+    plan: str,
+    status: str,
+    current_period_end: datetime | None,
+    event_created: datetime,
+) -> AppliedState:
+    """Apply the state one provider event gives a subscription, creating it on first sight.
+
+    An event older than the last one applied is stale: it must not roll the state back
+    (providers deliver out of order). When the subscription becomes active or grace while
+    another of the user's is, the newer activation (by event time) supersedes the other, which
+    is canceled: a plan switch, or a missed cancel event.
+    """
+    label = f"{provider}:{provider_subscription_id}"
+    with transaction.atomic():
+        lock_user(user_id=user.pk)
+        # The target and the user's active or grace one, locked in one statement, in pk order.
+        rows = list(
+            Subscription.objects.select_for_update()
+            .filter(user=user)
+            .filter(
+                Q(provider=provider, provider_subscription_id=provider_subscription_id)
+                | Q(status__in=ENTITLED_STATUSES)
+            )
+            .order_by("pk")
+        )
+        target = next(
+            (
+                row
+                for row in rows
+                if (row.provider, row.provider_subscription_id)
+                == (provider, provider_subscription_id)
+            ),
+            None,
+        )
+        if target is None and _belongs_to_another_user(
+            user=user, provider=provider, provider_subscription_id=provider_subscription_id
+        ):
+            return _ignored_foreign(label=label, user=user)
+        if target is not None and event_created < target.last_event_at:
+            logger.info(
+                "stale event for subscription %s (event of %s, last applied %s): state kept",
+                label,
+                event_created.isoformat(),
+                target.last_event_at.isoformat(),
+            )
+            return AppliedState(subscription=target, outcome=Outcome.STALE)
+        # The user's other active or grace subscription: at most one, by the constraint.
+        other = next((row for row in rows if row is not target), None)
+        try:
+            # One savepoint, so a failed insert does not keep the other one's cancelation.
+            with transaction.atomic():
+                stored_status = _settle_entitlement(
+                    status=status, event_created=event_created, other=other, label=label
+                )
+                if target is None:
+                    target = Subscription.objects.create(
+                        user=user,
+                        provider=provider,
+                        provider_subscription_id=provider_subscription_id,
+                        plan=plan,
+                        status=stored_status,
+                        current_period_end=current_period_end,
+                        last_event_at=event_created,
+                    )
+                else:
+                    target.plan = plan
+                    target.status = stored_status
+                    target.current_period_end = current_period_end
+                    target.last_event_at = event_created
+                    target.save(
+                        update_fields=[
+                            "plan",
+                            "status",
+                            "current_period_end",
+                            "last_event_at",
+                            "updated_at",
+                        ]
+                    )
+        except IntegrityError:
+            # Another user's first event of this very subscription committed meanwhile (a
+            # provider mix-up that our user lock cannot serialize).
+            if target is None and _belongs_to_another_user(
+                user=user, provider=provider, provider_subscription_id=provider_subscription_id
+            ):
+                return _ignored_foreign(label=label, user=user)
+            raise
+        return AppliedState(subscription=target, outcome=Outcome.PROCESSED)
+
+
+def _ignored_foreign(*, label: str, user) -> AppliedState:
+    logger.warning("subscription %s belongs to another user: event for %s ignored", label, user.pk)
+    return AppliedState(subscription=None, outcome=Outcome.IGNORED)
+
+
+def _belongs_to_another_user(*, user, provider: str, provider_subscription_id: str) -> bool:
+    return (
+        Subscription.objects.filter(
+            provider=provider, provider_subscription_id=provider_subscription_id
+        )
+        .exclude(user=user)
+        .exists()
+    )
+
+
+def _settle_entitlement(
+    *, status: str, event_created: datetime, other: Subscription | None, label: str
+) -> str:
+    """The status to store for subscription ``label``: if it becomes active or grace while
+    ``other`` (locked by the caller) is, the newer activation by event time keeps it."""
+    if status not in ENTITLED_STATUSES or other is None:
+        return status
+    if other.last_event_at > event_created:
+        # The other one was activated or renewed after this event: it stays, and this one is
+        # recorded as superseded, so the user keeps a single entitlement.
+        logger.warning(
+            "subscription %s superseded on arrival by newer subscription %s of user %s",
+            label,
+            other.pk,
+            other.user_id,
+        )
+        return SubscriptionStatus.CANCELED
+    logger.warning(
+        "subscription %s of user %s canceled: superseded by %s",
+        other.pk,
+        other.user_id,
+        label,
+    )
+    other.status = SubscriptionStatus.CANCELED
+    other.save(update_fields=["status", "updated_at"])
+    return status
+
+
+def process_webhook_event(*, event: WebhookEvent) -> str:
+    """Record and apply one verified webhook event, in one transaction; returns what the
+    webhook answers: ``processed`` (also for a stale event, which is recorded but changes
+    nothing), ``duplicate`` (already recorded: nothing changes) or ``ignored`` (unknown user,
+    or a subscription of another user: recorded only).
+
+    The event row is inserted first: concurrent deliveries of one event queue on its unique
+    key, so exactly one of them applies it.
+    """
+    with transaction.atomic():
+        record = add_subscription_event(
+            provider=event.provider,
+            event_id=event.event_id,
+            event_type=event.type,
+            payload=event.payload,
+            created=event.created,
+            outcome=Outcome.IGNORED,
+        )
+        if record is None:
+            logger.info("duplicate webhook event %s:%s", event.provider, event.event_id)
+            return WEBHOOK_DUPLICATE
+        # Locked before it is read, so the account cannot be deleted under us.
+        lock_user(user_id=event.user_id)
+        user = get_user_by_id(user_id=event.user_id)
+        if user is None:
+            logger.warning(
+                "webhook event %s:%s for unknown user %s ignored",
+                event.provider,
+                event.event_id,
+                event.user_id,
+            )
+            return WEBHOOK_IGNORED
+        applied = upsert_active_subscription(
+            user=user,
+            provider=event.provider,
+            provider_subscription_id=event.subscription_id,
+            plan=event.plan,
+            status=event.status,
+            current_period_end=event.current_period_end,
+            event_created=event.created,
+        )
+        record.user = user
+        record.subscription = applied.subscription
+        record.outcome = applied.outcome
+        record.save(update_fields=["user", "subscription", "outcome"])
+    if applied.outcome == Outcome.IGNORED:
+        return WEBHOOK_IGNORED
+    return WEBHOOK_PROCESSED
+
+
+def run_expiry_sweep() -> dict[str, int]:
+    """Expire every active or grace subscription whose paid period has ended, in one UPDATE
+    statement (atomic on its own; no row is read first). Returns ``{"expired": n}``."""
+    now = timezone.now()
+    expired = Subscription.objects.filter(
+        status__in=ENTITLED_STATUSES, current_period_end__lt=now
+    ).update(status=SubscriptionStatus.EXPIRED, updated_at=now)
+    if expired:
+        logger.info("expiry sweep: %d subscription(s) expired", expired)
+    return {"expired": expired}
+
+
+def expire_subscriptions(*, subscription_ids: list[uuid.UUID]) -> int:
+    """Expire these subscriptions now if they are active or grace (a staff action, for
+    example after a refund the provider failed to report). Returns how many expired."""
+    expired = Subscription.objects.filter(
+        pk__in=list(subscription_ids), status__in=ENTITLED_STATUSES
+    ).update(status=SubscriptionStatus.EXPIRED, updated_at=timezone.now())
+    if expired:
+        logger.warning("staff expired %d subscription(s) by hand", expired)
+    return expired
