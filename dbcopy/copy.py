@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from django.db import connections, transaction
 
 from config.database import DB_DEFAULT
@@ -26,6 +27,10 @@ from dbcopy.verify import VerifyReport, verify_rows, verify_tables
 
 FETCH_ROWS = 5000
 KEY_CHUNK = 500
+
+
+class CopyFailed(Exception):
+    """The copy stopped on a row the target refused; the transaction was rolled back."""
 
 
 class VerificationFailed(Exception):
@@ -76,12 +81,14 @@ def source_key(path: Path) -> str:
     return str(path.resolve())
 
 
-def _copy_rows(source, pg_cursor, table: Table, rows, progress: Progress, total: int) -> int:
+def _copy_rows(pg_cursor, table: Table, rows, progress: Progress, total: int, done: int = 0) -> int:
+    """COPY the selected rows into the table; returns how many (``done`` counts earlier
+    chunks of the same table, for the progress display)."""
+    started = done
     columns = ", ".join(quote(c) for c in table.column_names)
     converters = [
         (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
     ]
-    done = 0
     with pg_cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
         write_row = copy.write_row
         while batch := rows.fetchmany(FETCH_ROWS):
@@ -94,7 +101,15 @@ def _copy_rows(source, pg_cursor, table: Table, rows, progress: Progress, total:
                 write_row(row)
             done += len(batch)
             progress.rows(table.name, done, total)
-    return done
+    return done - started
+
+
+def _copy_table_rows(pg_cursor, table, rows, progress, total) -> int:
+    try:
+        return _copy_rows(pg_cursor, table, rows, progress, total)
+    except psycopg.DataError as exc:
+        # A value PostgreSQL cannot take (a NUL character in text): say where.
+        raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
 
 
 def copy_sqlite_to_postgres(
@@ -136,6 +151,8 @@ def copy_sqlite_to_postgres(
             with pg.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = 0")
                 cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+                # Index builds sort in memory rather than in temporary files.
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 progress.message("setting constraints and indexes aside")
                 deferred = postgres.drop_constraints_and_indexes(cursor, tables)
                 postgres.truncate(cursor, [t.name for t in tables])
@@ -146,9 +163,7 @@ def copy_sqlite_to_postgres(
                         f"SELECT {', '.join(quote(c) for c in table.column_names)} "
                         f"FROM {quote(table.name)}"
                     )
-                    rows += _copy_rows(
-                        source, cursor, table, selected, progress, totals[table.name]
-                    )
+                    rows += _copy_table_rows(cursor, table, selected, progress, totals[table.name])
                     progress.table_done(table.name)
                 progress.message("rebuilding keys, indexes and foreign keys")
                 postgres.rebuild(cursor, deferred)
@@ -245,7 +260,7 @@ def _copy_keys(source, cursor, table: Table, keys: list, progress: Progress) -> 
             f"WHERE {quote(table.pk)} IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        written += _copy_rows(source, cursor, table, selected, progress, len(keys))
+        written += _copy_rows(cursor, table, selected, progress, len(keys), done=written)
     return written
 
 

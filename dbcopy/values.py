@@ -23,38 +23,38 @@ def quote(name: str) -> str:
 
 
 def sqlite_canonical(column: str, kind: str) -> str:
+    """SQLite's canonical text of a column, as Django stored it: the value itself for the
+    kinds whose text holds no comma (ids, numbers, times), ``quote()`` for text."""
     c = quote(column)
-    return {
-        "int": f"CAST({c} AS TEXT)",
-        "bool": f"CAST({c} AS TEXT)",
-        "text": f"CAST({c} AS TEXT)",
-        "uuid": f"lower({c})",
-        # Django writes str(datetime): no fraction when the microseconds are zero.
-        "datetime": f"CASE WHEN length({c}) = 19 THEN {c} || '.000000' ELSE substr({c}, 1, 26) END",
-        "date": f"CAST({c} AS TEXT)",
-        "duration": f"CAST({c} AS TEXT)",
-        "binary": f"lower(hex({c}))",
-    }[kind]
+    if kind == "text":
+        return f"quote({c})"  # 'it''s' or NULL: unambiguous whatever the text holds
+    if kind == "binary":
+        return f"CASE WHEN {c} IS NULL THEN 'N' ELSE lower(hex({c})) END"
+    return f"coalesce({c}, 'N')"
 
 
 def pg_canonical(column: str, kind: str) -> str:
+    """PostgreSQL's text of a column, equal to ``sqlite_canonical``'s for the same value as
+    Django stores it in SQLite."""
     c = quote(column)
-    return {
+    if kind == "text":
+        # SQLite's quote() spelled out: quote_literal() writes backslashes as E'...' strings.
+        quoted = f"'''' || replace({c}, '''', '''''') || ''''"
+        return f"CASE WHEN {c} IS NULL THEN 'NULL' ELSE {quoted} END"
+    value = {
         "int": f"{c}::text",
         "bool": f"{c}::int::text",
-        "text": f"{c}::text",
         "uuid": f"replace({c}::text, '-', '')",
-        "datetime": f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+        # Django writes str(datetime): no fraction when the microseconds are zero.
+        "datetime": (
+            f"regexp_replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+            r" '\.000000$', '')"
+        ),
         "date": f"to_char({c}, 'YYYY-MM-DD')",
         "duration": f"(extract(epoch from {c}) * 1000000)::bigint::text",
         "binary": f"encode({c}, 'hex')",
     }[kind]
-
-
-def pg_python_select(column: str, kind: str) -> str:
-    """What PostgreSQL hands to Python for a kind compared in Python."""
-    c = quote(column)
-    return f"{c}::text" if kind == "json" else c
+    return f"coalesce({value}, 'N')"
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -62,14 +62,37 @@ def _decimal_text(value: Decimal) -> str:
     return "0" if value.is_zero() else format(value, "f")
 
 
-def _canonical_json(value):
+def _jsonb_key(key: str) -> tuple:
+    encoded = key.encode()
+    return len(encoded), encoded
+
+
+def jsonb_text(value) -> str:
+    """The text PostgreSQL prints for a jsonb value (``jsonb::text``): keys ordered by length
+    then bytes, ", " and ": " between items, numbers as numeric prints them. Building it in
+    Python for SQLite's JSON lets PostgreSQL's side stay in SQL."""
     if isinstance(value, dict):
-        return {k: _canonical_json(v) for k, v in value.items()}
+        items = sorted(value.items(), key=lambda item: _jsonb_key(item[0]))
+        return "{" + ", ".join(f"{_json_string(k)}: {jsonb_text(v)}" for k, v in items) + "}"
     if isinstance(value, list):
-        return [_canonical_json(v) for v in value]
+        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _json_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
     if isinstance(value, Decimal):
-        return {"$number": _decimal_text(value)}
-    return value
+        # numeric keeps the written scale (1.50), drops exponents (1e2 is 100), has no -0.
+        return format(abs(value) if value.is_zero() else value, "f")
+    return str(value)  # int
+
+
+def _json_string(text: str) -> str:
+    # Escapes exactly what jsonb escapes: quote, backslash, control characters.
+    return json.dumps(text, ensure_ascii=False)
 
 
 def python_canonical(value, kind: str) -> str | None:
@@ -77,9 +100,7 @@ def python_canonical(value, kind: str) -> str | None:
     if value is None:
         return None
     if kind == "json":
-        # Parse numbers exactly, so 1e2 and 100 and 100.0 compare as PostgreSQL's jsonb does.
-        parsed = json.loads(value, parse_float=Decimal, parse_int=Decimal)
-        return json.dumps(_canonical_json(parsed), sort_keys=True, ensure_ascii=False)
+        return jsonb_text(json.loads(value, parse_float=Decimal))
     if kind == "float":
         return repr(float(value))
     if kind == "decimal":
@@ -90,39 +111,55 @@ def python_canonical(value, kind: str) -> str | None:
     raise ValueError(f"no canonical form for {kind}")
 
 
-def _framed(text_sql: str, column: str) -> str:
-    c = quote(column)
-    # Length-prefixed, so no value can shift into its neighbour; NULL is distinct from any text.
-    return f"CASE WHEN {c} IS NULL THEN 'N' ELSE 'V' || length({text_sql}) || ':' || {text_sql} END"
+def _pg_quoted(sql: str) -> str:
+    """In SQL, what ``row_bytes`` appends for a Python-compared value: ,N or ,'text'."""
+    return (
+        f"CASE WHEN {sql} IS NULL THEN ',N' ELSE ',''' || replace({sql}, '''', '''''') || '''' END"
+    )
+
+
+def _ordered_others(table: Table) -> list:
+    # JSON first, then the rest: the same order whichever engine builds a column's text.
+    others = [c for c in table.columns if c.kind not in SQL_CANONICAL]
+    return [c for c in others if c.kind == "json"] + [c for c in others if c.kind != "json"]
 
 
 def canonical_select(table: Table, engine: str) -> tuple[str, list]:
-    """SELECT list: one framed text of all SQL-canonical columns, then the raw values of the
-    others (compared in Python). Returns the SQL and the Python-compared columns."""
+    """SELECT list: the canonical text of the row built in SQL (as bytes on SQLite, sparing
+    a decode and an encode per row), then the raw values of the columns this engine leaves
+    to Python. SQLite builds ids, numbers, times and text; PostgreSQL also builds JSON (its
+    jsonb text is the canonical form). Returns the SQL and the Python-compared columns."""
     build = sqlite_canonical if engine == "sqlite" else pg_canonical
-    framed = [
-        _framed(build(c.name, c.kind), c.name) for c in table.columns if c.kind in SQL_CANONICAL
-    ]
-    others = [c for c in table.columns if c.kind not in SQL_CANONICAL]
-    sql_part = " || ".join(framed) if framed else "''"
-    raw = [
-        quote(c.name) if engine == "sqlite" else pg_python_select(c.name, c.kind) for c in others
-    ]
+    parts = [build(c.name, c.kind) for c in table.columns if c.kind in SQL_CANONICAL]
+    sql_part = " || ',' || ".join(parts) if parts else "''"
+    others = _ordered_others(table)
+    if engine == "postgresql":
+        in_sql = [c for c in others if c.kind == "json"]
+        for column in in_sql:
+            sql_part += " || " + _pg_quoted(f"{quote(column.name)}::text")
+        others = [c for c in others if c.kind != "json"]
+    else:
+        sql_part = f"CAST({sql_part} AS BLOB)"
+    raw = [quote(c.name) for c in others]
     return ", ".join([sql_part, *raw]), others
 
 
-def row_text(sql_part: str, raw_values, others) -> str:
-    parts = [sql_part]
+def row_bytes(sql_part, raw_values=(), others=()) -> bytes:
+    """The bytes hashed for one row: the SQL-built text, then each Python-compared value."""
+    data = sql_part if isinstance(sql_part, bytes) else sql_part.encode()
+    if not others:
+        return data
+    parts = [data]
     for value, column in zip(raw_values, others, strict=True):
         text = python_canonical(value, column.kind)
-        parts.append("N" if text is None else f"V{len(text)}:{text}")
-    return "".join(parts)
+        parts.append(b",N" if text is None else b",'" + text.replace("'", "''").encode() + b"'")
+    return b"".join(parts)
 
 
-def row_hash(text: str) -> int:
-    """The first 64 bits of the MD5 of the row's text, signed: what PostgreSQL computes with
+def row_hash(data: bytes) -> int:
+    """The first 64 bits of the MD5 of the row's bytes, signed: what PostgreSQL computes with
     ``('x' || substr(md5(t), 1, 16))::bit(64)::bigint``."""
-    return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "big", signed=True)  # noqa: S324
+    return int.from_bytes(hashlib.md5(data).digest()[:8], "big", signed=True)  # noqa: S324
 
 
 def pg_hash_sql(expr: str) -> str:

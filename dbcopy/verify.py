@@ -18,8 +18,8 @@ from dbcopy.values import (
     canonical_select,
     pg_hash_sql,
     quote,
+    row_bytes,
     row_hash,
-    row_text,
 )
 
 FETCH_ROWS = 5000
@@ -74,7 +74,7 @@ def _sqlite_table_sum(conn: sqlite3.Connection, table: Table, where: str = "", p
     while rows := cursor.fetchmany(FETCH_ROWS):
         count += len(rows)
         if others:
-            total += sum(row_hash(row_text(r[0], r[1:], others)) for r in rows)
+            total += sum(row_hash(row_bytes(r[0], r[1:], others)) for r in rows)
         else:
             total += sum(row_hash(r[0]) for r in rows)
     return count, total
@@ -95,7 +95,7 @@ def _pg_table_sum(pg, table: Table):
         cursor.execute(f"SELECT {select} FROM {quote(table.name)}")
         for row in cursor:
             count += 1
-            total += row_hash(row_text(row[0], row[1:], others))
+            total += row_hash(row_bytes(row[0], row[1:], others))
     return count, total
 
 
@@ -106,17 +106,17 @@ def verify_tables(
     it is, so a copy verifies what it is about to commit)."""
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
+        # PostgreSQL's side (sums in SQL, then the invariants) runs while Python reads SQLite.
         pg_sums = [pool.submit(_pg_table_sum, pg, table) for table in tables]
+        pg_invariants = pool.submit(invariants.check_postgres, pg, tables)
         sqlite_sums = [_sqlite_table_sum(sqlite_conn, table) for table in tables]
+        failures = [] if sqlite_is_source else invariants.check_sqlite(sqlite_conn, tables)
         checks = []
         for table, sqlite_sum, pg_future in zip(tables, sqlite_sums, pg_sums, strict=True):
             pg_sum = pg_future.result()
             source, target = (sqlite_sum, pg_sum) if sqlite_is_source else (pg_sum, sqlite_sum)
             checks.append(TableCheck(table.name, source[0], target[0], source[1], target[1]))
-    report = VerifyReport(tables=checks)
-    report.invariant_failures = invariants.check_postgres(pg, tables)
-    if not sqlite_is_source:
-        report.invariant_failures += invariants.check_sqlite(sqlite_conn, tables)
+        report = VerifyReport(tables=checks, invariant_failures=pg_invariants.result() + failures)
     report.seconds = time.monotonic() - started
     return report
 
@@ -138,7 +138,7 @@ def _row_hashes_sqlite(conn, table: Table, keys: list) -> dict:
             chunk,
         )
         for row in rows:
-            hashes[_key(table, row[0])] = row_hash(row_text(row[1], row[2:], others))
+            hashes[_key(table, row[0])] = row_hash(row_bytes(row[1], row[2:], others))
     return hashes
 
 
@@ -154,7 +154,7 @@ def _row_hashes_pg(pg, table: Table, keys: list) -> dict:
                 [[str(k) for k in keys[start : start + KEY_CHUNK]]],
             )
             for row in cursor.fetchall():
-                hashes[_key(table, row[0])] = row_hash(row_text(row[1], row[2:], others))
+                hashes[_key(table, row[0])] = row_hash(row_bytes(row[1], row[2:], others))
     return hashes
 
 

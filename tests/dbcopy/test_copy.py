@@ -178,6 +178,20 @@ def test_a_source_with_a_broken_foreign_key_fails_and_leaves_nothing(source):
     assert not User.objects.exists()
 
 
+def test_a_nul_character_stops_the_copy_naming_the_table(source):
+    user = fill(FILL, users=1)[0]
+    JournalEntry.objects.using(FILL).create(user_id=user.pk, content="a\x00b", size_bytes=3)
+
+    with pytest.raises(CommandError) as failed:
+        call_command("copy_from_sqlite", str(source))
+
+    assert str(failed.value).startswith(
+        "journal_journalentry: PostgreSQL text fields cannot contain NUL"
+    )
+    assert str(failed.value).endswith("; the target is unchanged")
+    assert not User.objects.exists()
+
+
 def test_command_copies_verifies_and_summarises(source, capsys):
     fill(FILL)
 

@@ -112,12 +112,22 @@ def test_invariants_catch_two_entitled_subscriptions_of_one_user(copied):
     assert failures == ["invariant broken: 1 users with more than one active or grace subscription"]
 
 
-def test_json_key_order_and_number_spelling_do_not_count_as_differences(source):
+JSON_SPELLINGS = [
+    '{"b": 1e2, "a": [1.50, {"z": 0, "y": -0.0}], "aa": 1E-3, "big": 12345678901234567890}',
+    '{"same": 1, "same": 2, "\\u00e9": "\\u00e9\\ud83d\\ude00", "ctl": "\\u0001\\n\\t\\"\\\\/"}',
+    '[true, false, null, "", {}, [], -0, 0.000, 1.0e1, "it\'s"]',
+    '"a lone string"',
+    "3.14159265358979323846264338327950288",
+]
+
+
+@pytest.mark.parametrize("payload", JSON_SPELLINGS)
+def test_any_json_spelling_verifies_after_the_copy(source, payload):
     fill(FILL, users=1)
     with sqlite3.connect(source) as conn:
         conn.execute(
-            "UPDATE subscriptions_subscriptionevent SET payload = "
-            '\'{"b": 1e2, "a": [1.50, {"z": 0, "y": -0.0}]}\' WHERE event_id = \'evt_0\''
+            "UPDATE subscriptions_subscriptionevent SET payload = ? WHERE event_id = 'evt_0'",
+            [payload],
         )
 
     report = copy.copy_sqlite_to_postgres(source)

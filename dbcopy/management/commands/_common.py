@@ -7,7 +7,7 @@ import psycopg
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from dbcopy.copy import VerificationFailed
+from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
 from dbcopy.tables import UnsupportedColumn
@@ -24,6 +24,8 @@ def one_line_errors(command, *, unchanged: str):
         yield
     except CopyRefused as exc:
         raise CommandError(str(exc)) from None
+    except CopyFailed as exc:
+        raise CommandError(f"{exc}; {unchanged}") from None
     except UnsupportedColumn as exc:
         raise CommandError(f"cannot copy a column of this kind: {exc}") from None
     except VerificationFailed as exc:
