@@ -1,5 +1,6 @@
-# `make run`: serve on SQLite for development. `make test`: lint, then the suite on SQLite and
-# on PostgreSQL (TEST_DATABASE_URL, else DATABASE_URL, else the local server) when reachable.
+# `make run`: serve on SQLite for development. `make serve`: the production setup (DEBUG off,
+# collectstatic, migrate, gunicorn) on this machine. `make test`: lint, then the suite on SQLite
+# and on PostgreSQL (TEST_DATABASE_URL, else DATABASE_URL, else the local server) when reachable.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL := $(or $(TEST_DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/journal)
 
-.PHONY: install run test test-sqlite test-postgres lint format clean
+.PHONY: install run serve replica-demo test test-sqlite test-postgres lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,19 @@ run: install
 	mkdir -p data
 	DEBUG=1 $(PY) manage.py migrate
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# DEBUG off needs a SECRET_KEY: yours, else one kept for this checkout in data/.
+serve: install
+	mkdir -p data
+	export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$($(PY) scripts/local_secret_key.py)}" \
+		CACHE_DIR="$${CACHE_DIR:-data/cache}" && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	$(PY) manage.py migrate --no-input && \
+	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+# A real PostgreSQL streaming replica on loopback, and where the app's queries go (root only).
+replica-demo: install
+	scripts/replica_demo.sh
 
 lint: install
 	$(PY) -m ruff check .

@@ -3,6 +3,7 @@
 import uuid
 
 from accounts.models import User
+from config.database import DB_DEFAULT
 
 
 def get_user_by_provider(*, provider: str, provider_subject: str) -> User | None:
@@ -10,4 +11,6 @@ def get_user_by_provider(*, provider: str, provider_subject: str) -> User | None
 
 
 def get_user_by_id(*, user_id: uuid.UUID) -> User | None:
-    return User.objects.filter(pk=user_id).first()
+    # Read from the primary: it authenticates every request, and a deleted or disabled
+    # account must stop working at once, not after replica lag.
+    return User.objects.using(DB_DEFAULT).filter(pk=user_id).first()

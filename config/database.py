@@ -1,4 +1,5 @@
-"""The ``DATABASES`` entries, built from ``DATABASE_URL`` or the SQLite default."""
+"""The ``DATABASES`` entries, built from ``DATABASE_URL`` (or the SQLite default) and
+``DATABASE_REPLICA_URLS``."""
 
 from pathlib import Path
 
@@ -11,9 +12,21 @@ DB_DEFAULT = "default"
 DB_COPY_SOURCE = "copy_source"
 # The new SQLite file copy_to_sqlite writes (rollback): migrated, then filled.
 DB_ROLLBACK_TARGET = "rollback_target"
+# Read replicas are replica_1, replica_2, ... in the order of DATABASE_REPLICA_URLS.
+DB_REPLICA_PREFIX = "replica_"
+DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
+
+# Seconds a request waits for a connection from a replica's pool before reading from default.
+REPLICA_POOL_TIMEOUT_SECONDS = 2
 
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"
+# django-prometheus's wrappers of the same backends: they count connections, queries, query
+# durations and errors per alias (dj-database-url cannot name them, so they are swapped in).
+INSTRUMENTED_ENGINES = {
+    POSTGRES_ENGINE: "django_prometheus.db.backends.postgresql",
+    SQLITE_ENGINE: "django_prometheus.db.backends.sqlite3",
+}
 
 
 def sqlite_config(path: Path) -> dict:
@@ -30,33 +43,84 @@ def sqlite_config(path: Path) -> dict:
     }
 
 
-def postgres_config(url: str, *, pool_max: int, statement_timeout_ms: int) -> dict:
+def postgres_config(
+    url: str,
+    *,
+    pool_max: int,
+    statement_timeout_ms: int,
+    pool_timeout: int = 10,
+    variable: str = "DATABASE_URL",
+) -> dict:
     """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout."""
     try:
         cfg = dj_database_url.parse(url)
     except ValueError as exc:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from None
+        raise ConfigError(f"{variable} is not a database URL: {exc}") from None
     if cfg.get("ENGINE") != POSTGRES_ENGINE:
-        raise ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL")
+        raise ConfigError(f"{variable} must be a postgres:// or postgresql:// URL")
     if not cfg.get("NAME"):
-        raise ConfigError("DATABASE_URL must name a database (postgres://host/NAME)")
+        raise ConfigError(f"{variable} must name a database (postgres://host/NAME)")
     options = cfg.setdefault("OPTIONS", {})
     # Applied by the server to every connection the pool opens.
     options["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    options.setdefault("connect_timeout", 5)
+    # A request waits at most pool_timeout seconds for a connection, then answers 503.
     options["pool"] = {
         "min_size": 1,
         "max_size": pool_max,
-        "timeout": 10,
+        "timeout": pool_timeout,
     }
     # A pool needs persistent connections off: the pool keeps them instead.
     cfg["CONN_MAX_AGE"] = 0
-    cfg["CONN_HEALTH_CHECKS"] = False
+    # The pool checks a connection when it hands it out (one round trip) and replaces a dead
+    # one: after a database restart or failover, idle pooled connections are all dead, and
+    # without the check each would fail one request before the pool noticed.
+    cfg["CONN_HEALTH_CHECKS"] = True
     return cfg
 
 
 def database_config(
-    url: str | None, *, sqlite_path: Path, pool_max: int, statement_timeout_ms: int
+    url: str | None,
+    *,
+    sqlite_path: Path,
+    pool_max: int,
+    statement_timeout_ms: int,
+    pool_timeout: int = 10,
 ) -> dict:
     if url is None:
         return sqlite_config(sqlite_path)
-    return postgres_config(url, pool_max=pool_max, statement_timeout_ms=statement_timeout_ms)
+    return postgres_config(
+        url,
+        pool_max=pool_max,
+        statement_timeout_ms=statement_timeout_ms,
+        pool_timeout=pool_timeout,
+    )
+
+
+def replica_configs(
+    urls: list[str], *, pool_max: int, statement_timeout_ms: int
+) -> dict[str, dict]:
+    """``replica_1``, ``replica_2``, ... for the PostgreSQL read replicas, with the same pool
+    size and statement timeout as ``default`` (but a short wait for a connection). In tests
+    each one mirrors ``default``: a replica is read-only, so the test runner must not try to
+    create a test database on it."""
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        alias = f"{DB_REPLICA_PREFIX}{number}"
+        cfg = postgres_config(
+            url,
+            pool_max=pool_max,
+            statement_timeout_ms=statement_timeout_ms,
+            variable=f"DATABASE_REPLICA_URLS (replica {number})",
+        )
+        # Waiting long for a replica's connection makes no sense: the router reads from
+        # default instead (config/routers.py).
+        cfg["OPTIONS"]["pool"]["timeout"] = REPLICA_POOL_TIMEOUT_SECONDS
+        cfg["TEST"] = {"MIRROR": DB_DEFAULT}
+        replicas[alias] = cfg
+    return replicas
+
+
+def instrumented(cfg: dict) -> dict:
+    """The same database through its django-prometheus wrapper (``INSTRUMENTED_ENGINES``)."""
+    return {**cfg, "ENGINE": INSTRUMENTED_ENGINES.get(cfg["ENGINE"], cfg["ENGINE"])}

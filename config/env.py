@@ -6,6 +6,7 @@ neither ``manage.py`` nor a WSGI server prints a traceback for it).
 
 import json
 import os
+import re
 
 
 class ConfigError(SystemExit):
@@ -18,6 +19,16 @@ def env_str(name: str, default: str | None = None) -> str | None:
     if value is None or value.strip() == "":
         return default
     return value.strip()
+
+
+def env_setdefault(name: str, make_default) -> str:
+    """The variable's value; if unset, ``make_default()`` is stored there first, for the child
+    processes (gunicorn's workers) to inherit."""
+    value = env_str(name)
+    if value is None:
+        value = make_default()
+        os.environ[name] = value
+    return value
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -59,3 +70,29 @@ def env_json_object(name: str, default: str = "{}") -> dict:
     if not isinstance(parsed, dict):
         raise ConfigError(f"{name} must be a JSON object")
     return parsed
+
+
+# DRF's rate syntax: requests per second, minute, hour or day (only the unit's first letter counts).
+_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    value = env_str(name, default)
+    if not _RATE.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be a rate like 20/min (per s, min, hour or day), got {value!r}"
+        )
+    return value
+
+
+# A URL prefix of path segments, like "admin/" or "staff/console/".
+_URL_PREFIX = re.compile(r"([A-Za-z0-9_-]+/)+")
+
+
+def env_url_prefix(name: str, default: str) -> str:
+    value = env_str(name, default)
+    if not _URL_PREFIX.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be path segments each ending in /, like admin/, got {value!r}"
+        )
+    return value

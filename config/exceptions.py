@@ -4,15 +4,30 @@ Validation errors keep DRF's field -> messages map beside ``detail`` and ``code`
 can show the first problem without walking the map.
 """
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Service temporarily unavailable, try again later."
     default_code = "service_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database could not answer: unreachable, no free connection in the pool within
+    DB_POOL_TIMEOUT_SECONDS, a statement cut by DB_STATEMENT_TIMEOUT_MS, a connection lost.
+    The request's transaction was rolled back, so a retry is safe."""
+
+    default_detail = "The database is unavailable or busy; try again shortly."
+    default_code = "database_unavailable"
+    wait = 5  # DRF sends it as Retry-After
 
 
 def _first_message(data) -> str:
@@ -26,6 +41,10 @@ def _first_message(data) -> str:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        lines = str(exc).strip().splitlines()
+        logger.warning("database unavailable: %s", lines[0] if lines else type(exc).__name__)
+        exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -47,3 +66,13 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+
+
+def bad_request(request, exception=None):
+    # Django answers here for requests it refuses before any view: a Host not in
+    # ALLOWED_HOSTS, a malformed body or too many form fields.
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)

@@ -4,8 +4,24 @@ import hashlib
 from pathlib import Path
 
 from config.auth_providers import parse_auth_providers
-from config.database import DB_DEFAULT, database_config
-from config.env import ConfigError, env_bool, env_int, env_json_object, env_list, env_str
+from config.database import (
+    DB_DEFAULT,
+    POSTGRES_ENGINE,
+    database_config,
+    instrumented,
+    replica_configs,
+)
+from config.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_json_object,
+    env_list,
+    env_rate,
+    env_str,
+    env_url_prefix,
+)
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,6 +43,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
+    "config.apps.OperationsConfig",
     "accounts",
     "tokens",
     "journal",
@@ -35,7 +55,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times and counts everything in between.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.RequestBodyLimitMiddleware",
+    "config.middleware.DatabaseRoutingMiddleware",
     "dbcopy.maintenance.MaintenanceModeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -43,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -67,14 +94,28 @@ TEMPLATES = [
 SQLITE_PATH = Path(env_str("SQLITE_PATH", "data/db.sqlite3"))
 if not SQLITE_PATH.is_absolute():
     SQLITE_PATH = BASE_DIR / SQLITE_PATH
+DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
+_default_db = database_config(
+    env_str("DATABASE_URL"),
+    sqlite_path=SQLITE_PATH,
+    pool_max=DB_POOL_MAX,
+    statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+    pool_timeout=DB_POOL_TIMEOUT_SECONDS,
+)
+_replica_urls = env_list("DATABASE_REPLICA_URLS")
+if _replica_urls and _default_db["ENGINE"] != POSTGRES_ENGINE:
+    raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL to be PostgreSQL")
+_replicas = replica_configs(
+    _replica_urls, pool_max=DB_POOL_MAX, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS
+)
+# Every alias through django-prometheus's backend wrappers (query and connection metrics).
 DATABASES = {
-    DB_DEFAULT: database_config(
-        env_str("DATABASE_URL"),
-        sqlite_path=SQLITE_PATH,
-        pool_max=env_int("DB_POOL_MAX", 10, minimum=1),
-        statement_timeout_ms=env_int("DB_STATEMENT_TIMEOUT_MS", 5000),
-    )
+    alias: instrumented(cfg) for alias, cfg in {DB_DEFAULT: _default_db, **_replicas}.items()
 }
+# The aliases the router may send reads to (config/routers.py).
+DATABASE_REPLICAS = list(_replicas)
 MAINTENANCE_FLAG_PATH = Path(env_str("MAINTENANCE_FLAG_PATH", "data/maintenance.flag"))
 if not MAINTENANCE_FLAG_PATH.is_absolute():
     MAINTENANCE_FLAG_PATH = BASE_DIR / MAINTENANCE_FLAG_PATH
@@ -96,6 +137,42 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The admin's and the API docs' files, served by the app itself (WhiteNoise) from
+# STATIC_ROOT, filled by `manage.py collectstatic` (make serve runs it), pre-compressed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# The Django admin, for staff accounts only, at a configurable path.
+ADMIN_URL = env_url_prefix("ADMIN_URL", "admin/")
+
+# Served over HTTPS behind a proxy that terminates TLS and sets X-Forwarded-Proto.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Probes and the scraper may speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# Throttle counters (DRF) live in the cache: per process by default, so with N workers a
+# client may get N times the rate; CACHE_DIR shares them between the processes of a host.
+CACHE_DIR = env_str("CACHE_DIR")
+if CACHE_DIR is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(BASE_DIR / CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": 100000},
+        }
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.AccessTokenAuthentication"],
@@ -103,6 +180,43 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front of the app that append to X-Forwarded-For: the client address is the
+    # one they saw. 0: the address of the connection itself (X-Forwarded-For is ignored).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+}
+
+# Requests per client address on the endpoints anyone can call (config/throttling.py).
+THROTTLE_RATES = {
+    "login": env_rate("THROTTLE_LOGIN_RATE", "20/min"),
+    "refresh": env_rate("THROTTLE_REFRESH_RATE", "60/min"),
+    "webhook": env_rate("THROTTLE_WEBHOOK_RATE", "600/min"),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Journal API",
+    "DESCRIPTION": (
+        "The JSON API of the journaling app. Sign in with an identity provider's ID token, "
+        "then send `Authorization: Bearer <access>`. Every error is "
+        '`{"detail": "...", "code": "..."}`.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed drf-spectacular-sidecar: nothing is fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
+        "WebhookOutcomeEnum": ["processed", "duplicate", "ignored"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_site_wide_behaviour",
+    ],
 }
 
 # Sign-in through identity providers.
@@ -122,16 +236,20 @@ REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)
 
 # Journal quotas (bytes of UTF-8 content).
 JOURNAL_MAX_ENTRY_BYTES = env_int("JOURNAL_MAX_ENTRY_BYTES", 65536, minimum=1)
+# The largest legitimate body is an entry at the limit, JSON-escaped: a control character
+# becomes \u00XX (6 bytes for 1), so 6 times the entry plus room for the rest. Larger bodies
+# are refused with 413 before they are read (config.middleware.RequestBodyLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * JOURNAL_MAX_ENTRY_BYTES + 64 * 1024
 JOURNAL_QUOTA_FREE_BYTES = env_int("JOURNAL_QUOTA_FREE_BYTES", 1048576)
 JOURNAL_QUOTA_PREMIUM_BYTES = env_int("JOURNAL_QUOTA_PREMIUM_BYTES", 104857600)
 
 # The payment provider's webhook: several secrets are accepted while one is rotated.
 SUBSCRIPTION_WEBHOOK_SECRETS = env_list("SUBSCRIPTION_WEBHOOK_SECRET")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# JSON lines on stderr, each with the request id (config/logs.py).
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ConfigError(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}"
+    )
+LOGGING = logging_config(LOG_LEVEL)

@@ -1,18 +1,38 @@
 import json
 
 from django.http import StreamingHttpResponse
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from config.openapi import UNAUTHORIZED, error
 from journal import selectors, services
 from journal.serializers import (
     EntryInputSerializer,
     EntrySerializer,
     PageQuerySerializer,
     UsageSerializer,
+)
+
+ENTRY_PAGE = inline_serializer(
+    "EntryPage",
+    fields={
+        "count": serializers.IntegerField(help_text="Entries of the user in all."),
+        "next": serializers.URLField(allow_null=True, help_text="The next page, if any."),
+        "previous": serializers.URLField(allow_null=True, help_text="The previous page, if any."),
+        "results": EntrySerializer(many=True),
+    },
+)
+ENTRY_NOT_FOUND = error("No such entry of this user (`entry_not_found`).")
+ENTRY_TOO_LARGE = error(
+    "`content` is over `JOURNAL_MAX_ENTRY_BYTES` UTF-8 bytes (`entry_too_large`)."
+)
+QUOTA_EXCEEDED = error("The write would take the user past their quota (`quota_exceeded`).")
+BAD_CONTENT = error(
+    "`content` is missing, empty or not a string, or the body is not JSON (`invalid`)."
 )
 
 
@@ -33,6 +53,17 @@ def _page_links(request, *, count: int, limit: int, offset: int) -> tuple[str | 
 
 
 class EntryListView(APIView):
+    @extend_schema(
+        operation_id="list_entries",
+        tags=["journal"],
+        summary="The user's entries, newest first",
+        parameters=[PageQuerySerializer],
+        responses={
+            200: ENTRY_PAGE,
+            400: error("`limit` or `offset` is not a valid number (`invalid`)."),
+            401: UNAUTHORIZED,
+        },
+    )
     def get(self, request):
         query = PageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -50,6 +81,19 @@ class EntryListView(APIView):
             }
         )
 
+    @extend_schema(
+        operation_id="create_entry",
+        tags=["journal"],
+        summary="Write a new entry",
+        request=EntryInputSerializer,
+        responses={
+            201: EntrySerializer,
+            400: BAD_CONTENT,
+            401: UNAUTHORIZED,
+            403: QUOTA_EXCEEDED,
+            413: ENTRY_TOO_LARGE,
+        },
+    )
     def post(self, request):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,10 +102,31 @@ class EntryListView(APIView):
 
 
 class EntryDetailView(APIView):
+    @extend_schema(
+        operation_id="get_entry",
+        tags=["journal"],
+        summary="One entry",
+        responses={200: EntrySerializer, 401: UNAUTHORIZED, 404: ENTRY_NOT_FOUND},
+    )
     def get(self, request, entry_id):
         entry = selectors.get_journal_entry(user=request.user, entry_id=entry_id)
         return Response(EntrySerializer(entry).data)
 
+    @extend_schema(
+        operation_id="update_entry",
+        tags=["journal"],
+        summary="Replace an entry's content",
+        description="An update that shrinks the entry is always allowed.",
+        request=EntryInputSerializer,
+        responses={
+            200: EntrySerializer,
+            400: BAD_CONTENT,
+            401: UNAUTHORIZED,
+            403: QUOTA_EXCEEDED,
+            404: ENTRY_NOT_FOUND,
+            413: ENTRY_TOO_LARGE,
+        },
+    )
     def patch(self, request, entry_id):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -70,12 +135,28 @@ class EntryDetailView(APIView):
         )
         return Response(EntrySerializer(entry).data)
 
+    @extend_schema(
+        operation_id="delete_entry",
+        tags=["journal"],
+        summary="Delete an entry",
+        responses={
+            204: OpenApiResponse(description="Deleted; its bytes are given back."),
+            401: UNAUTHORIZED,
+            404: ENTRY_NOT_FOUND,
+        },
+    )
     def delete(self, request, entry_id):
         services.delete_journal_entry(user=request.user, entry_id=entry_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UsageView(APIView):
+    @extend_schema(
+        operation_id="journal_usage",
+        tags=["journal"],
+        summary="Bytes used against the user's quota",
+        responses={200: UsageSerializer, 401: UNAUTHORIZED},
+    )
     def get(self, request):
         return Response(UsageSerializer(selectors.journal_usage(user=request.user)).data)
 
@@ -91,6 +172,16 @@ class ExportView(APIView):
     """Every entry as one JSON array, streamed: memory stays flat whatever the journal's size,
     and it works whatever the subscription state (users keep their data)."""
 
+    @extend_schema(
+        operation_id="export_journal",
+        tags=["journal"],
+        summary="Every entry, as one JSON array (streamed)",
+        description="Works whatever the subscription state. Sent as an attachment.",
+        responses={
+            200: OpenApiResponse(EntrySerializer(many=True), description="Every entry."),
+            401: UNAUTHORIZED,
+        },
+    )
     def get(self, request):
         response = StreamingHttpResponse(
             _export_chunks(selectors.iter_journal_entries(user=request.user)),

@@ -1,16 +1,46 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
+from config.throttling import ClientAddressThrottle
 from subscriptions import selectors, services
 from subscriptions.exceptions import MalformedEvent
-from subscriptions.serializers import subscription_summary_data
+from subscriptions.serializers import (
+    SubscriptionSerializer,
+    WebhookEventSerializer,
+    subscription_summary_data,
+)
 from subscriptions.webhook import SIGNATURE_HEADER, parse_event, verify_signature
+
+SUBSCRIPTION_SUMMARY = inline_serializer(
+    "SubscriptionSummary",
+    fields={
+        "active": SubscriptionSerializer(
+            allow_null=True, help_text="The subscription in `active` or `grace`, if any."
+        ),
+        "latest": SubscriptionSerializer(
+            allow_null=True, help_text="The most recently updated one, whatever its status."
+        ),
+    },
+)
+WEBHOOK_RESULT = inline_serializer(
+    "WebhookResult",
+    fields={"status": serializers.ChoiceField(choices=["processed", "duplicate", "ignored"])},
+)
 
 
 class SubscriptionView(APIView):
+    @extend_schema(
+        operation_id="subscription",
+        tags=["subscriptions"],
+        summary="The user's subscription state",
+        responses={200: SUBSCRIPTION_SUMMARY, 401: UNAUTHORIZED},
+    )
     def get(self, request):
         return Response(
             subscription_summary_data(
@@ -27,7 +57,38 @@ class WebhookView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = []
+    throttle_classes = [ClientAddressThrottle]
+    throttle_scope = "webhook"
 
+    @extend_schema(
+        operation_id="subscription_webhook",
+        tags=["subscriptions"],
+        summary="A signed event from the payment provider",
+        description="Signed with `X-Webhook-Signature: t=<unix seconds>,v1=<hex "
+        'HMAC-SHA256(secret, "<t>.<raw body>")>`; a signature older than 300 s is stale. The '
+        "same event id twice is a `duplicate`; an unknown user is `ignored`.",
+        request={"application/json": WebhookEventSerializer},
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="`t=<unix seconds>,v1=<hex HMAC-SHA256>` (several `v1` allowed).",
+            ),
+            RETRY_AFTER,
+        ],
+        responses={
+            200: WEBHOOK_RESULT,
+            400: error("The body is not a valid event (`malformed_event`)."),
+            401: error(
+                "The signature is missing, malformed, wrong or stale (`missing_signature`, "
+                "`malformed_signature`, `invalid_signature`, `stale_signature`)."
+            ),
+            429: THROTTLED,
+            503: error("No webhook secret is configured (`webhook_not_configured`)."),
+        },
+    )
     def post(self, request):
         try:
             body = request.body

@@ -60,20 +60,22 @@ class OffsetDateTimeField(serializers.Field):
 class SubscriptionStateSerializer(serializers.Serializer):
     """The ``subscription`` object of a webhook event: its state at the provider."""
 
-    id = StrictCharField(max_length=255)
-    plan = StrictCharField(max_length=100)
+    id = StrictCharField(max_length=255, trim_whitespace=False)
+    plan = StrictCharField(max_length=100, trim_whitespace=False)
     status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
     # Required, but may be null: a refunded subscription can have no period left.
     current_period_end = OffsetDateTimeField(allow_null=True)
 
 
 class WebhookEventSerializer(serializers.Serializer):
-    """A webhook event body. Unknown keys are allowed (providers add fields over time)."""
+    """A webhook event body. Unknown keys are allowed (providers add fields over time).
+    Identifiers are kept exactly as sent: trimming would make "evt_1 " the same event as
+    "evt_1"."""
 
-    id = StrictCharField(max_length=255)
-    type = StrictCharField(max_length=100)
+    id = StrictCharField(max_length=255, trim_whitespace=False)
+    type = StrictCharField(max_length=100, trim_whitespace=False)
     created = StrictIntegerField(min_value=0, max_value=MAX_UNIX_SECONDS)
-    provider = StrictCharField(max_length=32)
+    provider = StrictCharField(max_length=32, trim_whitespace=False)
     user_id = StrictUUIDField()
     subscription = SubscriptionStateSerializer()
 

@@ -1,9 +1,13 @@
+import copy
+
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
+from config.database import DB_DEFAULT, DB_REPLICA_1
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
 
@@ -24,10 +28,24 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # A read replica alias that mirrors the test database, for the router's tests (which opt
+    # in with settings.DATABASE_REPLICAS; other tests keep reading from default).
+    if DB_REPLICA_1 not in connections.settings:
+        connections.settings[DB_REPLICA_1] = connections.configure_settings(
+            {DB_DEFAULT: {}, DB_REPLICA_1: copy.deepcopy(connections.settings[DB_DEFAULT])}
+        )[DB_REPLICA_1]
+        connections.settings[DB_REPLICA_1]["TEST"]["MIRROR"] = DB_DEFAULT
     # A pool opened before the test database exists would keep serving the real database.
     for connection in connections.all():
         if connection.vendor == "postgresql":
             connection.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_history():
+    # Login, refresh and the webhook are rate limited per client address, and every test
+    # client has the same address: each test starts with nothing counted.
+    cache.clear()
 
 
 @pytest.fixture

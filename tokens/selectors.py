@@ -4,6 +4,7 @@ import hashlib
 
 from django.utils import timezone
 
+from config.database import DB_DEFAULT
 from tokens.models import RefreshToken, RevokedJti, Session
 
 
@@ -35,7 +36,8 @@ def find_refresh_token(*, raw_token: str) -> RefreshToken | None:
 
 
 def is_jti_revoked(*, jti: str) -> bool:
-    return RevokedJti.objects.filter(jti=jti).exists()
+    # Read from the primary: a logout must kill its token at once, not after replica lag.
+    return RevokedJti.objects.using(DB_DEFAULT).filter(jti=jti).exists()
 
 
 def list_sessions(*, user) -> list[Session]:

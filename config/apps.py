@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.core.signals import request_finished
+
+
+class OperationsConfig(AppConfig):
+    """The project package as an app, for what must be wired once at start-up: the pool
+    gauges refreshed after every request, and the OpenAPI description of the authentication."""
+
+    name = "config"
+    label = "operations"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from config import metrics, openapi  # noqa: F401 (openapi registers an extension)
+
+        # Connected after Django's own close_old_connections, so the request's connection is
+        # already back in the pool when the gauges are read.
+        request_finished.connect(metrics.update_pool_gauges, dispatch_uid="journal_pool_gauges")

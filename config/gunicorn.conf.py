@@ -1,0 +1,56 @@
+"""gunicorn's settings: ``gunicorn -c config/gunicorn.conf.py config.wsgi`` (``make serve``).
+
+Every value comes from the environment (see README, "Operations"). Sync workers, one request
+at a time each: the database pool of a worker (``DB_POOL_MAX``) can then be small, and the
+total connections to PostgreSQL are workers x pool size.
+"""
+
+import multiprocessing
+import sys
+import tempfile
+from pathlib import Path
+
+# gunicorn reads this file before it imports the app: make the project importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.env import env_int, env_setdefault, env_str  # noqa: E402
+
+bind = env_str("GUNICORN_BIND", "127.0.0.1:8000")
+workers = env_int("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1, minimum=1)
+worker_class = "sync"
+# A request that takes longer than this is killed (its worker restarts); keep it above
+# DB_STATEMENT_TIMEOUT_MS so a slow query fails with an error first.
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)
+keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=0)
+# Recycle workers now and then, staggered, so a slow leak never takes a process down.
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
+max_requests_jitter = max_requests // 10
+# Never load the app in the master: each worker must open its own database pools.
+preload_app = False
+
+# JSON lines: the access log on stdout, gunicorn's own messages on stderr.
+accesslog = "-"
+errorlog = "-"
+loglevel = env_str("LOG_LEVEL", "info").lower()
+logger_class = "config.logs.GunicornLogger"
+
+# prometheus_client's multiprocess mode: every worker writes its metrics to files in this
+# directory and /metrics merges them. It must be set before a worker imports
+# prometheus_client, and must start empty.
+_metrics_dir = Path(
+    env_setdefault("PROMETHEUS_MULTIPROC_DIR", lambda: tempfile.mkdtemp(prefix="journal-metrics-"))
+)
+
+
+def on_starting(server):
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in _metrics_dir.glob("*.db"):  # a previous run's values
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # Drops the exited worker's "live" gauges (pool sizes) from the merged values.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

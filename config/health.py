@@ -1,0 +1,102 @@
+"""Liveness and readiness: ``/healthz`` (the process answers) and ``/readyz`` (the database
+answers within a short timeout and every migration is applied).
+
+``probe_database`` is also how the router decides that a read replica is down.
+"""
+
+import psycopg
+from django.db import DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.database import DB_DEFAULT
+
+# libpq counts connect_timeout in whole seconds and treats anything below 2 as 2.
+PROBE_TIMEOUT_SECONDS = 2
+# Keys of Django's connection parameters that are psycopg options, not libpq's.
+_NOT_LIBPQ = frozenset(
+    {"context", "cursor_factory", "prepare_threshold", "server_side_binding", "pool"}
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str | None:
+    """``None`` if the database of ``alias`` answers ``SELECT 1`` within ``timeout`` seconds,
+    else the reason in one line.
+
+    PostgreSQL is asked on a connection of its own rather than one from the pool: a pool that
+    cannot connect keeps its callers waiting for its whole checkout timeout (10 s) before it
+    gives up, while a refused or timed-out connection fails at once."""
+    wrapper = connections[alias]
+    try:
+        if wrapper.vendor == "postgresql":
+            params = {
+                key: value
+                for key, value in wrapper.get_connection_params().items()
+                if key not in _NOT_LIBPQ
+            }
+            params["connect_timeout"] = timeout
+            with psycopg.connect(**params, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure means "not reachable": the reason is reported
+        return _first_line(exc)
+    return None
+
+
+def unapplied_migrations(alias: str = DB_DEFAULT) -> list[str]:
+    """``app.migration`` names that exist on disk but are not applied to ``alias``."""
+    executor = MigrationExecutor(connections[alias])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def readiness_problem() -> tuple[str, str] | None:
+    """``(code, detail)`` of the first reason not to send traffic here, or ``None``."""
+    reason = probe_database(DB_DEFAULT)
+    if reason is not None:
+        return "database_unavailable", f"The database is unreachable: {reason}"
+    try:
+        pending = unapplied_migrations(DB_DEFAULT)
+    except DatabaseError as exc:
+        return "database_unavailable", f"The database is unreachable: {_first_line(exc)}"
+    if pending:
+        shown = ", ".join(pending[:5]) + (", ..." if len(pending) > 5 else "")
+        return "migrations_pending", f"{len(pending)} migration(s) not applied: {shown}"
+    return None
+
+
+class HealthView(APIView):
+    """The process is up and serving. Touches nothing else, so a database outage never makes
+    the orchestrator restart healthy processes."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class ReadinessView(APIView):
+    """Ready for traffic: the database answers within a short timeout and is migrated."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        problem = readiness_problem()
+        if problem is not None:
+            code, detail = problem
+            return Response({"detail": detail, "code": code}, status=503)
+        return Response({"status": "ready"})

@@ -1,0 +1,120 @@
+"""Prometheus metrics of our own, beside django-prometheus's request and database series.
+
+Every value is a plain ``Gauge`` set by the application, never a custom collector: under
+gunicorn each worker is a process, prometheus_client's multiprocess mode merges the values
+the workers wrote (``multiprocess_mode`` says how), and custom collectors are not supported
+there. Each worker refreshes its pool gauges when it finishes a request (after its
+connection went back to the pool) and the worker that answers a scrape refreshes everything
+first, so a scrape never shows values older than each worker's last request.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import Gauge
+
+logger = logging.getLogger(__name__)
+
+# psycopg_pool statistics: key in ``pool.get_stats()`` -> gauge. Zero values may be missing
+# from the stats, so each is read with a default of 0. Pools are per process: the values of
+# the live workers are summed.
+POOL_GAUGES = {
+    "pool_max": Gauge(
+        "journal_db_pool_max_size",
+        "Largest number of connections the pools of this alias may open.",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+    "pool_size": Gauge(
+        "journal_db_pool_size",
+        "Connections currently open in the pools of this alias (in use or idle).",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+    "pool_available": Gauge(
+        "journal_db_pool_available",
+        "Idle connections ready in the pools of this alias.",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+    "requests_waiting": Gauge(
+        "journal_db_pool_requests_waiting",
+        "Requests waiting for a connection from the pools of this alias.",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+    "connections_errors": Gauge(
+        "journal_db_pool_connection_errors",
+        "Failed connection attempts of the pools of this alias since they started.",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+    "requests_errors": Gauge(
+        "journal_db_pool_request_errors",
+        "Checkouts that failed (timed out waiting, or errored) since the pools started.",
+        ["alias"],
+        multiprocess_mode="livesum",
+    ),
+}
+REPLICA_UP = Gauge(
+    "journal_db_replica_up",
+    "1 while reads may go to this replica, 0 while it is skipped as unreachable.",
+    ["alias"],
+    multiprocess_mode="livemin",
+)
+# Domain gauges: counted by whichever worker answers the scrape; the latest value wins.
+USERS = Gauge(
+    "journal_users",
+    "App users (accounts from an identity provider; staff accounts are not counted).",
+    multiprocess_mode="mostrecent",
+)
+ACTIVE_SUBSCRIPTIONS = Gauge(
+    "journal_active_subscriptions",
+    "Subscriptions in active or grace status (users with the premium quota).",
+    multiprocess_mode="mostrecent",
+)
+
+
+def _pools():
+    """``(alias, pool)`` of each configured PostgreSQL alias (the pool may not be open yet in
+    this process, or closed while its replica is down)."""
+    for alias in settings.DATABASES:
+        wrapper = connections[alias]
+        if wrapper.vendor == "postgresql" and getattr(wrapper, "pool", None) is not None:
+            yield alias, wrapper.pool
+
+
+def update_pool_gauges(**_signal_kwargs) -> None:
+    for alias, pool in _pools():
+        stats = {"pool_max": pool.max_size} if pool.closed else pool.get_stats()
+        for key, gauge in POOL_GAUGES.items():
+            gauge.labels(alias=alias).set(stats.get(key, 0))
+
+
+def update_domain_gauges() -> None:
+    # Two counts, read like any other read (a replica if there is one).
+    from accounts.models import User
+    from subscriptions.models import ENTITLED_STATUSES, Subscription
+
+    try:
+        users = User.objects.filter(provider__isnull=False).count()
+        active = Subscription.objects.filter(status__in=ENTITLED_STATUSES).count()
+    except DatabaseError as exc:
+        logger.warning("domain metrics not updated: %s", str(exc).strip().splitlines()[0])
+        return
+    USERS.set(users)
+    ACTIVE_SUBSCRIPTIONS.set(active)
+
+
+def set_replica_up(alias: str, up: bool) -> None:
+    REPLICA_UP.labels(alias=alias).set(1 if up else 0)
+
+
+def metrics_view(request):
+    """``/metrics``: refresh this process's gauges, then django-prometheus's exporter (which
+    merges every worker's values in multiprocess mode)."""
+    update_domain_gauges()
+    update_pool_gauges()
+    return ExportToDjangoView(request)

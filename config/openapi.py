@@ -1,0 +1,111 @@
+"""Pieces of the OpenAPI description shared by every app's ``@extend_schema``: the error
+shape, the errors that any endpoint may answer, and the bearer authentication scheme."""
+
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error of the API. A validation error (400 ``invalid``) also maps each field to its
+    messages, beside ``detail`` (the first problem) and ``code``."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="What went wrong, for a program (stable).")
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+UNAUTHORIZED = error(
+    "No valid access token: missing, malformed, expired, revoked or of a disabled account."
+)
+THROTTLED = error(
+    "Too many requests from this client address (`throttled`); `Retry-After` says when to "
+    "try again."
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    location=OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
+
+# Answered by middleware before any view runs, so added to every operation by the hook below.
+_MAINTENANCE = (
+    "Maintenance mode (`maintenance`): the API is read-only for a moment; `Retry-After` says "
+    "when to try again."
+)
+_BODY_TOO_LARGE = "The request body is larger than the server accepts (`request_too_large`)."
+_REQUEST_ID_HEADER = {
+    "description": "The id of this request in the server's logs (the caller's, if it sent a "
+    "sane one).",
+    "schema": {"type": "string"},
+}
+_REQUEST_ID_PARAMETER = {
+    "in": "header",
+    "name": "X-Request-ID",
+    "required": False,
+    "description": "An id for this request, kept if it is 1-128 characters of letters, digits "
+    "and `._:-`; otherwise the server makes one.",
+    "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},
+}
+_UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _add_error(responses: dict, status: str, description: str, *, retry_after=False) -> None:
+    if status in responses:
+        responses[status]["description"] += f" Also: {description}"
+    else:
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    if retry_after:
+        responses[status].setdefault("headers", {})["Retry-After"] = {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+
+
+def add_site_wide_behaviour(result, generator, request, public):
+    """drf-spectacular postprocessing hook: what the middleware does to every request."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if method in _UNSAFE_METHODS:
+                _add_error(responses, "503", _MAINTENANCE, retry_after=True)
+            if "requestBody" in operation:
+                _add_error(responses, "413", _BODY_TOO_LARGE)
+            for response in responses.values():
+                response.setdefault("headers", {})["X-Request-ID"] = _REQUEST_ID_HEADER
+            operation.setdefault("parameters", []).append(_REQUEST_ID_PARAMETER)
+    return result
+
+
+class AccessTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "tokens.authentication.AccessTokenAuthentication"
+    name = "accessToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix="Bearer", bearer_format="JWT"
+        )
+
+
+class OffsetDateTimeFieldSchema(OpenApiSerializerFieldExtension):
+    """The webhook's times: ISO 8601 strings that must carry a UTC offset."""
+
+    target_class = "subscriptions.serializers.OffsetDateTimeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = build_basic_type(OpenApiTypes.DATETIME)
+        schema["description"] = "ISO 8601 with a UTC offset (Z or +00:00)."
+        return schema

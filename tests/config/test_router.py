@@ -1,0 +1,176 @@
+"""The router with a read replica: ``replica_1`` mirrors the test database
+(``TEST={"MIRROR": "default"}``, see tests/conftest.py), so where each query ran is told by
+the connection that ran it."""
+
+import pytest
+from django.db import connection, connections, transaction
+from django.db.utils import load_backend
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import upsert_user
+from config.database import DB_COPY_SOURCE, DB_DEFAULT, DB_REPLICA_1, DB_ROLLBACK_TARGET
+from config.routers import DatabaseRouter, replica_health, routing_scope
+from journal.models import JournalEntry
+from tokens.services import issue_refresh_token
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_REPLICA_1])
+
+
+@pytest.fixture
+def replica(settings):
+    settings.DATABASE_REPLICAS = [DB_REPLICA_1]
+    replica_health.forget()
+    yield DB_REPLICA_1
+    replica_health.forget()
+    # The test runner never closes a mirror: its pool would outlive the test database.
+    connections[DB_REPLICA_1].close()
+    if connections[DB_REPLICA_1].vendor == "postgresql":
+        connections[DB_REPLICA_1].close_pool()
+
+
+@pytest.fixture
+def replica_down(replica, monkeypatch, tmp_path):
+    """``replica_1`` pointing at a database that cannot be reached: a closed port for
+    PostgreSQL, a file in a directory that does not exist for SQLite."""
+    settings_dict = {**connections[DB_REPLICA_1].settings_dict}
+    if connection.vendor == "postgresql":
+        settings_dict.update(HOST="127.0.0.1", PORT=1)
+    else:
+        settings_dict.update(NAME=str(tmp_path / "missing" / "db.sqlite3"))
+    wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, DB_REPLICA_1)
+    monkeypatch.setattr(connections._connections, DB_REPLICA_1, wrapper)
+    return DB_REPLICA_1
+
+
+class Queries:
+    """The SQL each alias ran inside the block."""
+
+    def __init__(self, aliases=(DB_DEFAULT, DB_REPLICA_1)):
+        self.aliases = aliases
+
+    def __enter__(self):
+        self._captures = {
+            alias: CaptureQueriesContext(connections[alias]) for alias in self.aliases
+        }
+        for capture in self._captures.values():
+            capture.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for capture in self._captures.values():
+            capture.__exit__(*exc)
+
+    def on(self, alias) -> list[str]:
+        return [q["sql"] for q in self._captures[alias].captured_queries]
+
+
+def writes(sql: list[str]) -> list[str]:
+    return [s for s in sql if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_reads_go_to_the_replica_and_writes_to_default(replica):
+    with routing_scope(), Queries() as queries:
+        User.objects.count()
+        first_read_on = DatabaseRouter().db_for_read(User)
+        upsert_user(provider="google", provider_subject="dana")
+
+    assert first_read_on == DB_REPLICA_1
+    assert any("COUNT" in sql.upper() for sql in queries.on(DB_REPLICA_1))
+    assert writes(queries.on(DB_DEFAULT))
+    assert writes(queries.on(DB_REPLICA_1)) == []
+
+
+def test_after_a_write_reads_in_the_same_scope_stay_on_default(replica):
+    with routing_scope():
+        user = upsert_user(provider="google", provider_subject="dana")
+        with Queries() as queries:
+            found = User.objects.filter(pk=user.pk).exists()
+
+    assert found
+    assert queries.on(DB_REPLICA_1) == []
+    assert queries.on(DB_DEFAULT)
+
+
+def test_a_new_scope_reads_from_the_replica_again(replica):
+    with routing_scope():
+        upsert_user(provider="google", provider_subject="dana")
+
+    with routing_scope(), Queries() as queries:
+        assert User.objects.filter(provider_subject="dana").exists()
+
+    assert queries.on(DB_REPLICA_1)
+    assert queries.on(DB_DEFAULT) == []
+
+
+def test_reads_inside_a_transaction_stay_on_default(replica):
+    with routing_scope(), Queries() as queries, transaction.atomic():
+        User.objects.count()
+
+    assert queries.on(DB_REPLICA_1) == []
+    assert any("COUNT" in sql.upper() for sql in queries.on(DB_DEFAULT))
+
+
+def test_a_request_reads_from_the_replica_until_it_writes(replica):
+    user = upsert_user(provider="google", provider_subject="dana")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_refresh_token(user=user).access}")
+
+    with Queries() as listing:
+        assert client.get("/api/v1/journal/entries").status_code == 200
+    with Queries() as creating:
+        created = client.post("/api/v1/journal/entries", {"content": "hello"}, format="json")
+
+    assert any("journal_journalentry" in q for q in listing.on(DB_REPLICA_1))
+    # Only authentication reads the primary: a revoked token or deleted account stops at once.
+    assert listing.on(DB_DEFAULT)
+    assert all("tokens_revokedjti" in q or "accounts_user" in q for q in listing.on(DB_DEFAULT)), (
+        listing.on(DB_DEFAULT)
+    )
+    assert created.status_code == 201
+    assert writes(creating.on(DB_DEFAULT))
+    assert writes(creating.on(DB_REPLICA_1)) == []
+    # The next request reads what the last one wrote (the mirror has it at once).
+    assert client.get(f"/api/v1/journal/entries/{created.json()['id']}").status_code == 200
+
+
+def test_a_replica_that_is_down_is_skipped(replica_down):
+    upsert_user(provider="google", provider_subject="dana")
+
+    with routing_scope(), Queries([DB_DEFAULT]) as queries:
+        count = User.objects.count()
+        read_on = DatabaseRouter().db_for_read(User)
+
+    assert count == 1
+    assert read_on == DB_DEFAULT
+    assert queries.on(DB_DEFAULT)
+    assert replica_health.is_up(DB_REPLICA_1) is False
+
+
+def test_without_replicas_everything_goes_to_default(settings):
+    settings.DATABASE_REPLICAS = []
+
+    with routing_scope():
+        assert DatabaseRouter().db_for_read(JournalEntry) == DB_DEFAULT
+        assert DatabaseRouter().db_for_write(JournalEntry) == DB_DEFAULT
+
+
+def test_only_default_and_the_rollback_target_are_ever_migrated():
+    router = DatabaseRouter()
+
+    assert router.allow_migrate(DB_DEFAULT, "journal") is True
+    assert router.allow_migrate(DB_ROLLBACK_TARGET, "journal") is True
+    assert router.allow_migrate(DB_COPY_SOURCE, "journal") is False
+    assert router.allow_migrate(DB_REPLICA_1, "journal") is False
+    assert router.allow_migrate("replica_2", "journal") is False
+
+
+def test_rows_read_from_a_replica_may_be_related_to_rows_of_default(replica):
+    user = upsert_user(provider="google", provider_subject="dana")
+    from_replica = User.objects.using(DB_REPLICA_1).get(pk=user.pk)
+
+    entry = JournalEntry(user=from_replica, content="x", size_bytes=1)
+
+    assert entry.user_id == user.pk
+    assert DatabaseRouter().allow_relation(from_replica, user) is True

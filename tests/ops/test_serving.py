@@ -1,0 +1,141 @@
+"""The production server: gunicorn with config/gunicorn.conf.py, two workers, DEBUG off."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(base, path, **headers):
+    request = urllib.request.Request(base + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class Server:
+    def __init__(self, tmp_path, **env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.stdout = tmp_path / "stdout.log"
+        self.stderr = tmp_path / "stderr.log"
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 50,
+            "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": "2",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+            **env,
+        }
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.stdout.open("w"),
+            stderr=self.stderr.open("w"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(self.base, "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"gunicorn did not start: {self.stderr.read_text()}")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+    def access_log(self) -> list[dict]:
+        time.sleep(0.2)  # the worker writes its access line after the response
+        return [json.loads(line) for line in self.stdout.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with Server(tmp_path_factory.mktemp("gunicorn")) as running:
+        yield running
+
+
+def test_requests_are_answered_with_the_request_id_and_logged_as_json(server):
+    status, headers, body = get(
+        server.base, "/healthz?access_token=s3cr3t-value", **{"X-Request-ID": "probe-1"}
+    )
+
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    assert headers["X-Request-ID"] == "probe-1"
+    line = next(entry for entry in server.access_log() if entry["request_id"] == "probe-1")
+    assert (line["logger"], line["method"], line["path"], line["status"]) == (
+        "gunicorn.access",
+        "GET",
+        "/healthz",
+        200,
+    )
+    assert line["query"] == "access_token=[redacted]"
+    assert "s3cr3t-value" not in server.stdout.read_text()
+
+
+def test_gunicorn_and_app_logs_are_json_lines(server):
+    lines = server.stderr.read_text().splitlines()
+
+    assert lines
+    assert all(json.loads(line)["level"] for line in lines)
+
+
+def test_readyz_is_503_json_while_migrations_are_pending(server):
+    status, headers, body = get(server.base, "/readyz")
+
+    assert status == 503
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["code"] == "migrations_pending"
+
+
+def test_metrics_merge_the_workers_in_multiprocess_mode(server):
+    for _ in range(6):
+        get(server.base, "/api/v1/me")
+
+    status, _, body = get(server.base, "/metrics")
+
+    assert status == 200
+    values = {}
+    for line in body.decode().splitlines():
+        if not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    assert values['django_http_responses_total_by_status_total{status="401"}'] >= 6
+    assert values['django_db_execute_total{alias="default",vendor="sqlite"}'] > 0
+    assert list(Path(server.env["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"))
+
+
+def test_readyz_is_503_json_when_postgres_is_unreachable(tmp_path):
+    unreachable = "postgres://postgres@127.0.0.1:1/journal"
+    with Server(tmp_path, DATABASE_URL=unreachable, GUNICORN_WORKERS="1") as server:
+        status, headers, body = get(server.base, "/readyz")
+
+    assert status == 503
+    assert headers["Content-Type"] == "application/json"
+    answer = json.loads(body)
+    assert answer["code"] == "database_unavailable"
+    assert "Connection refused" in answer["detail"]

@@ -1,0 +1,69 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+WEBHOOK = "/api/v1/subscriptions/webhook"
+
+
+def post_many(api, path, times, **extra):
+    return [api.post(path, {}, format="json", **extra).status_code for _ in range(times)]
+
+
+@pytest.mark.parametrize(("path", "rate"), [(LOGIN, 20), (REFRESH, 60), (WEBHOOK, 600)])
+def test_a_client_over_the_default_rate_gets_429_with_retry_after(api, path, rate):
+    statuses = post_many(api, path, rate)
+
+    response = api.post(path, {}, format="json")
+
+    assert 429 not in statuses
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert "Request was throttled" in response.json()["detail"]
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_the_rate_is_counted_per_client_address(api):
+    post_many(api, LOGIN, 20, REMOTE_ADDR="203.0.113.7")
+
+    same = api.post(LOGIN, {}, format="json", REMOTE_ADDR="203.0.113.7")
+    other = api.post(LOGIN, {}, format="json", REMOTE_ADDR="203.0.113.8")
+
+    assert same.status_code == 429
+    assert other.status_code == 400
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_limit(api):
+    for n in range(20):
+        api.post(LOGIN, {}, format="json", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    response = api.post(LOGIN, {}, format="json", HTTP_X_FORWARDED_FOR="198.51.100.99")
+
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_forwarded_client_address_is_counted(api, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    post_many(api, LOGIN, 20, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+
+    same = api.post(LOGIN, {}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    other = api.post(LOGIN, {}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+
+    assert same.status_code == 429
+    assert other.status_code == 400
+
+
+def test_a_changed_rate_applies_at_once(api, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "refresh": "2/min"}
+
+    statuses = post_many(api, REFRESH, 3)
+
+    assert statuses == [400, 400, 429]
+
+
+def test_endpoints_for_signed_in_users_are_not_throttled(auth_api):
+    statuses = {auth_api.get("/api/v1/me").status_code for _ in range(30)}
+
+    assert statuses == {200}
