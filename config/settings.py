@@ -136,7 +136,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", "staticfiles"))
+if not STATIC_ROOT.is_absolute():
+    STATIC_ROOT = BASE_DIR / STATIC_ROOT
 # The admin's and the API docs' files, served by the app itself (WhiteNoise) from
 # STATIC_ROOT, filled by `manage.py collectstatic` (make serve runs it), pre-compressed.
 STORAGES = {

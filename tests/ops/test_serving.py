@@ -44,10 +44,19 @@ class Server:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": "2",
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+            "STATIC_ROOT": str(tmp_path / "static"),
             **env,
         }
 
     def __enter__(self):
+        # As `make serve` does: the admin's static files first (whitenoise serves them).
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env={k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+            check=True,
+            timeout=120,
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
             cwd=ROOT,
