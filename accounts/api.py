@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.serializers import LoginSerializer, UserSerializer
+from accounts.serializers import LoginSerializer, UserSerializer, user_data
 from config.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
 from config.throttling import ClientAddressThrottle
 from tokens.serializers import token_pair_data
@@ -55,7 +55,7 @@ class LoginView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user, pair = services.sign_in(**serializer.validated_data)
-        return Response({**token_pair_data(pair), "user": UserSerializer(user).data})
+        return Response({**token_pair_data(pair), "user": user_data(user)})
 
 
 class MeView(APIView):
@@ -66,7 +66,7 @@ class MeView(APIView):
         responses={200: UserSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(user_data(request.user))
 
     @extend_schema(
         operation_id="delete_account",

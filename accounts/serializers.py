@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from config.fields import StrictCharField
+from config.fields import StrictCharField, api_datetime
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -9,6 +9,18 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "provider", "email", "display_name", "created_at"]
         read_only_fields = fields
+
+
+def user_data(user: User) -> dict:
+    """What ``UserSerializer`` gives, built directly (``GET me`` is a hot path); the schema
+    still comes from ``UserSerializer`` and a test keeps the two equal."""
+    return {
+        "id": str(user.id),
+        "provider": user.provider,
+        "email": user.email,
+        "display_name": user.display_name,
+        "created_at": api_datetime(user.created_at),
+    }
 
 
 class LoginSerializer(serializers.Serializer):

@@ -1,3 +1,6 @@
+from datetime import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 
@@ -11,3 +14,16 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+def api_datetime(value: datetime | None) -> str | None:
+    """A datetime as DRF's ``DateTimeField`` writes it (ISO 8601 in the current time zone,
+    ``Z`` for UTC), without building a field for each value: the hot paths (entry and user
+    output) serialize with plain functions that call this."""
+    if value is None:
+        return None
+    current = timezone.get_current_timezone()
+    if value.tzinfo is not current:
+        value = value.astimezone(current)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

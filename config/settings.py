@@ -73,6 +73,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# bench/api.py only: mounts bench/bare_urls.py at /bench/bare/ (the benchmark's ceiling).
+BENCH_BARE_VIEWS = env_bool("BENCH_BARE_VIEWS", False)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -22,6 +22,9 @@ urlpatterns = [
     path("readyz", ReadinessView.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+# bench/api.py's ceiling: bare views beside the API, only when BENCH_BARE_VIEWS=1.
+if settings.BENCH_BARE_VIEWS:
+    urlpatterns.append(path("bench/bare/", include("bench.bare_urls")))
 
 handler400 = "config.exceptions.bad_request"
 handler403 = "config.exceptions.permission_denied"

@@ -15,6 +15,8 @@ from journal.serializers import (
     EntrySerializer,
     PageQuerySerializer,
     UsageSerializer,
+    entry_data,
+    parse_page_query,
 )
 
 ENTRY_PAGE = inline_serializer(
@@ -65,9 +67,7 @@ class EntryListView(APIView):
         },
     )
     def get(self, request):
-        query = PageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        limit, offset = parse_page_query(request.query_params)
         count, entries = selectors.list_journal_entries(
             user=request.user, limit=limit, offset=offset
         )
@@ -77,7 +77,7 @@ class EntryListView(APIView):
                 "count": count,
                 "next": next_url,
                 "previous": previous_url,
-                "results": EntrySerializer(entries, many=True).data,
+                "results": [entry_data(entry) for entry in entries],
             }
         )
 
@@ -98,7 +98,7 @@ class EntryListView(APIView):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.insert_journal_entry(user=request.user, **data.validated_data)
-        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(entry_data(entry), status=status.HTTP_201_CREATED)
 
 
 class EntryDetailView(APIView):
@@ -110,7 +110,7 @@ class EntryDetailView(APIView):
     )
     def get(self, request, entry_id):
         entry = selectors.get_journal_entry(user=request.user, entry_id=entry_id)
-        return Response(EntrySerializer(entry).data)
+        return Response(entry_data(entry))
 
     @extend_schema(
         operation_id="update_entry",
@@ -133,7 +133,7 @@ class EntryDetailView(APIView):
         entry = services.update_journal_entry(
             user=request.user, entry_id=entry_id, **data.validated_data
         )
-        return Response(EntrySerializer(entry).data)
+        return Response(entry_data(entry))
 
     @extend_schema(
         operation_id="delete_entry",
@@ -164,7 +164,7 @@ class UsageView(APIView):
 def _export_chunks(entries):
     yield "["
     for index, entry in enumerate(entries):
-        yield ("," if index else "") + json.dumps(EntrySerializer(entry).data, cls=JSONEncoder)
+        yield ("," if index else "") + json.dumps(entry_data(entry), cls=JSONEncoder)
     yield "]"
 
 

@@ -1,0 +1,417 @@
+"""Measure the API under gunicorn against a bare Django view doing the same work (the ceiling).
+
+Seeds a database (SQLite, then PostgreSQL) with users, entries and sessions, starts the app
+under gunicorn with production settings (DEBUG=0, sync workers) on a free loopback port, drives
+it with wrk from a separate process and prints requests/s, p50, p99 and errors (non-2xx
+answers and socket errors) for: list 20 entries, create an entry, refresh a token and
+GET /api/v1/me; beside each, the same SQL and JSON from bench/bare_views.py (mounted with
+BENCH_BARE_VIEWS=1), and the ratio API / bare.
+
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 4] [--legs sqlite,postgres]
+
+Needs wrk (apt-get install wrk) and, for the PostgreSQL leg, a server it may create the
+database `bench_api` on (--pg, default the local one).
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).parent / "gunicorn")
+PG_DATABASE = "bench_api"
+
+REFRESH_LUA = """
+local tokens, next_index = {}, 1
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+end
+function request()
+  local token = tokens[next_index] or "pool-exhausted"
+  next_index = next_index + 1
+  return wrk.format(nil, nil, nil, '{"refresh": "' .. token .. '"}')
+end
+"""
+
+SCENARIOS = [
+    # name, API path, bare path, method, what the seed gives it
+    ("list 20 entries", "/api/v1/journal/entries?limit=20", "/bench/bare/journal/entries?limit=20"),
+    ("create an entry", "/api/v1/journal/entries", "/bench/bare/journal/entries"),
+    ("refresh a token", "/api/v1/auth/refresh", "/bench/bare/auth/refresh"),
+    ("GET /api/v1/me", "/api/v1/me", "/bench/bare/me"),
+]
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def app_env(database, **extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789-abcdefghij",
+            "ACCESS_TOKEN_TTL_SECONDS": "86400",
+            # Every create lands on one user: its quota must not be what stops it.
+            "JOURNAL_QUOTA_FREE_BYTES": str(10**12),
+            "THROTTLE_LOGIN_RATE": "1000000/s",
+            "THROTTLE_REFRESH_RATE": "1000000/s",
+            "THROTTLE_WEBHOOK_RATE": "1000000/s",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    env.update(database)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(args, env, **kwargs):
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, args))} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def seed(args):
+    """Runs inside the app's environment (a subprocess): users, entries, sessions, tokens."""
+    # Run as a script, bench/ is first on the path, and bench/copy.py would shadow `copy`.
+    sys.path[0] = str(ROOT)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from datetime import timedelta
+    from random import Random
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from accounts.models import User
+    from journal.models import JournalEntry
+    from tokens.models import RefreshToken, Session
+    from tokens.selectors import hash_refresh_token
+    from tokens.services import issue_refresh_token
+
+    rng = Random(1)
+    now = timezone.now()
+    users = User.objects.bulk_create(
+        User(
+            provider="bench",
+            provider_subject=f"user-{i}",
+            email=f"u{i}@example.com",
+            display_name=f"User {i}",
+        )
+        for i in range(args.users)
+    )
+    JournalEntry.objects.bulk_create(
+        (
+            JournalEntry(
+                user=users[i % len(users)],
+                content=" ".join(
+                    rng.choice(["today", "caf\u00e9", "\u65e5\u8a18", "ok"])
+                    for _ in range(rng.randint(5, 60))
+                ),
+                size_bytes=0,
+                created_at=now - timedelta(minutes=i),
+                updated_at=now - timedelta(minutes=i),
+            )
+            for i in range(args.users * args.entries_per_user)
+        ),
+        batch_size=2000,
+    )
+    # size_bytes as the API computes it (the quota sums it).
+    for entry in JournalEntry.objects.filter(size_bytes=0).iterator():
+        JournalEntry.objects.filter(pk=entry.pk).update(size_bytes=len(entry.content.encode()))
+    # Each create run writes as its own user: every create sums the user's entries, so the
+    # second run must not start with the first run's entries.
+    out = {
+        "reader_access": issue_refresh_token(user=users[0]).access,
+        "writer_access": issue_refresh_token(user=users[1]).access,
+        "bare_writer_access": issue_refresh_token(user=users[2]).access,
+        "pools": [],
+    }
+    expires = now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
+    for pool in range(2):  # one for the API, one for the bare view
+        sessions = Session.objects.bulk_create(
+            Session(
+                user=users[(pool * args.refresh_pool + i) % len(users)],
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires,
+            )
+            for i in range(args.refresh_pool)
+        )
+        raws = [f"bench-{pool}-{i}-{rng.getrandbits(128):032x}" for i in range(len(sessions))]
+        RefreshToken.objects.bulk_create(
+            (
+                RefreshToken(session=s, token_hash=hash_refresh_token(raw), created_at=now)
+                for s, raw in zip(sessions, raws, strict=True)
+            ),
+            batch_size=2000,
+        )
+        path = Path(args.workdir) / f"refresh-{pool}.txt"
+        path.write_text("\n".join(raws) + "\n")
+        out["pools"].append(str(path))
+    print(json.dumps(out))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env, workdir, label):
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    out = open(workdir / f"gunicorn-{label}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [GUNICORN, "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=out,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited; see {out.name}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                if b" 200 " in s.recv(100):
+                    break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+    return proc, port
+
+
+def warm_up(port, paths, headers):
+    """A few requests so each worker has imported everything and opened its connections."""
+    for path in paths:
+        for _ in range(6):
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
+                s.recv(100)
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(port, path, args, *, headers=(), method="GET", body=None, script=None, script_args=()):
+    workdir = Path(args.workdir)
+    lua = workdir / "request.lua"
+    if script is None:
+        lua.write_text(
+            f"wrk.method = {json.dumps(method)}\n"
+            + (f"wrk.body = {json.dumps(body)}\n" if body is not None else "")
+        )
+    else:
+        lua.write_text(script)
+    cmd = [
+        "wrk",
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.seconds}s",
+        "--latency",
+        "-s",
+        str(lua),
+    ]
+    for header in headers:
+        cmd += ["-H", header]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    if script_args:
+        cmd += ["--", *script_args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def latency(pct):
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency(50),
+        "p99": latency(99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
+
+
+def run_leg(name, database, args):
+    workdir = Path(args.workdir)
+    log(
+        f"== {name}: seeding ({args.users} users, {args.users * args.entries_per_user} entries, "
+        f"2 x {args.refresh_pool} refresh tokens)"
+    )
+    env = app_env(
+        database, BENCH_BARE_VIEWS=1, GUNICORN_WORKERS=args.workers, GUNICORN_MAX_REQUESTS=0
+    )
+    run([PYTHON, "manage.py", "migrate", "--verbosity", "0"], env)
+    seeded = json.loads(
+        run(
+            [
+                PYTHON,
+                __file__,
+                "_seed",
+                "--workdir",
+                str(workdir),
+                "--users",
+                str(args.users),
+                "--entries-per-user",
+                str(args.entries_per_user),
+                "--refresh-pool",
+                str(args.refresh_pool),
+            ],
+            env,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    proc, port = start_gunicorn(env, workdir, name)
+    results = []
+    try:
+        reader = f"Authorization: Bearer {seeded['reader_access']}"
+        warm_up(
+            port,
+            [
+                "/api/v1/me",
+                "/bench/bare/me",
+                "/api/v1/journal/entries?limit=20",
+                "/bench/bare/journal/entries?limit=20",
+            ],
+            {"Authorization": f"Bearer {seeded['reader_access']}"},
+        )
+        json_header = "Content-Type: application/json"
+        body = json.dumps({"content": "A day at the caf\u00e9, written from the benchmark."})
+        for (label, api_path, bare_path), kind in zip(
+            SCENARIOS, ["list", "create", "refresh", "me"], strict=True
+        ):
+            pair = []
+            for which, path in (("api", api_path), ("bare", bare_path)):
+                log(f"   {label}: {which} ({args.seconds} s)")
+                if kind in ("list", "me"):
+                    figures = wrk(port, path, args, headers=[reader])
+                elif kind == "create":
+                    token = seeded["writer_access" if which == "api" else "bare_writer_access"]
+                    writer = f"Authorization: Bearer {token}"
+                    figures = wrk(
+                        port, path, args, headers=[writer, json_header], method="POST", body=body
+                    )
+                else:
+                    pool = seeded["pools"][0 if which == "api" else 1]
+                    lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
+                    figures = wrk(
+                        port, path, args, headers=[json_header], script=lua, script_args=[pool]
+                    )
+                    if figures["requests"] > args.refresh_pool:
+                        log(f"   (pool of {args.refresh_pool} exhausted: raise --refresh-pool)")
+                pair.append(figures)
+            results.append((label, *pair))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return results
+
+
+def print_table(all_results, args):
+    print()
+    print(
+        f"machine: {os.cpu_count()} cores, {platform_name()}; {time.strftime('%Y-%m-%d')}; "
+        f"gunicorn {args.workers} sync workers; wrk {args.threads} thread(s), "
+        f"{args.connections} connections, {args.seconds} s each"
+    )
+    header = (
+        f"{'':10}{'scenario':18}{'API req/s':>10}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
+        f"{'bare req/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}{'API/bare':>10}"
+    )
+    print(header)
+    for leg, results in all_results:
+        for label, api, bare in results:
+            cells = ""
+            for f in (api, bare):
+                errors = f"{f['non2xx']}+{f['socket']}"
+                width = 10 if f is api else 11
+                cells += f"{f['rps']:>{width}.0f}{f['p50']:>8.2f}{f['p99']:>8.2f}{errors:>8}"
+            print(f"{leg:10}{label:18}{cells}{api['rps'] / bare['rps']:>10.2f}")
+    print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
+
+
+def platform_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--entries-per-user", type=int, default=20)
+    parser.add_argument(
+        "--refresh-pool",
+        type=int,
+        default=20000,
+        help="refresh tokens issued for each refresh run (one per request)",
+    )
+    parser.add_argument("--legs", default="sqlite,postgres")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench-api")
+    if len(sys.argv) > 1 and sys.argv[1] == "_seed":
+        sys.argv.pop(1)
+        return seed(parser.parse_args())
+    args = parser.parse_args()
+    args.workdir = args.workdir.resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    all_results = []
+    for leg in args.legs.split(","):
+        if leg == "sqlite":
+            path = args.workdir / "api.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            database = {"SQLITE_PATH": str(path)}
+        elif leg == "postgres":
+            for sql in (
+                f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)',
+                f'CREATE DATABASE "{PG_DATABASE}"',
+            ):
+                subprocess.run(
+                    ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{args.pg}/postgres", "-c", sql],
+                    check=True,
+                    capture_output=True,
+                )
+            database = {"DATABASE_URL": f"{args.pg}/{PG_DATABASE}"}
+        else:
+            raise SystemExit(f"unknown leg {leg!r}: sqlite or postgres")
+        all_results.append((leg, run_leg(leg, database, args)))
+    print_table(all_results, args)
+
+
+if __name__ == "__main__":
+    main()
