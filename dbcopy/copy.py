@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from django.db import connections, transaction
+from django.db import connections
 
 from config.database import DB_DEFAULT
 from dbcopy import capture, postgres
@@ -145,12 +145,8 @@ def copy_sqlite_to_postgres(
             t.name: source.execute(f"SELECT count(*) FROM {quote(t.name)}").fetchone()[0]
             for t in tables
         }
-        with transaction.atomic(using=DB_DEFAULT):
-            target.ensure_connection()
-            pg = target.connection
+        with postgres.target_transaction(target) as pg:
             with pg.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = 0")
-                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
                 # Index builds sort in memory rather than in temporary files.
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 progress.message("setting constraints and indexes aside")
@@ -209,12 +205,8 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
         if unknown:
             raise CopyRefused(f"changes captured for tables this app does not have: {unknown}")
         upserted = 0
-        with transaction.atomic(using=DB_DEFAULT):
-            target.ensure_connection()
-            pg = target.connection
+        with postgres.target_transaction(target) as pg:
             with pg.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = 0")
-                cursor.execute("SET LOCAL TIME ZONE 'UTC'")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 for name, keys in changes.items():
                     _delete_keys(cursor, by_name[name], keys)
@@ -283,12 +275,7 @@ def verify_copy(path) -> VerifyReport:
     source = open_read_only(path)
     try:
         source.execute("BEGIN")
-        with transaction.atomic(using=DB_DEFAULT):
-            target.ensure_connection()
-            pg = target.connection
-            with pg.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SET LOCAL statement_timeout = 0")
+        with postgres.target_transaction(target, snapshot=True) as pg:
             report = verify_tables(source, pg, tables)
         source.execute("COMMIT")
     finally:

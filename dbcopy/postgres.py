@@ -2,10 +2,12 @@
 load and rebuilt after it (PostgreSQL's DDL is transactional, so all of it is one
 transaction), and sequences."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.management.color import no_style
+from django.db import transaction
 
 from dbcopy.tables import MIGRATE_CREATED_TABLES, Table
 from dbcopy.values import quote
@@ -97,3 +99,19 @@ def reset_sequences(connection, tables: list[Table]) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+@contextmanager
+def target_transaction(target, *, snapshot: bool = False):
+    """One transaction on the target database, yielding its psycopg connection: no statement
+    timeout (a copy runs for minutes), times in UTC. ``snapshot``: read-only and REPEATABLE
+    READ, so every read sees the same state."""
+    with transaction.atomic(using=target.alias):
+        target.ensure_connection()
+        pg = target.connection
+        with pg.cursor() as cursor:
+            if snapshot:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        yield pg

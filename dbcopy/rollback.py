@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 from django.core.management import call_command
-from django.db import transaction
 
-from config.database import DB_DEFAULT, DB_ROLLBACK_TARGET
+from config.database import DB_ROLLBACK_TARGET
 from dbcopy.copy import CopyReport, VerificationFailed, _postgres_target
+from dbcopy.postgres import target_transaction
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.source import (
     CopyRefused,
@@ -55,12 +55,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
         rows = 0
         try:
             # One consistent snapshot of PostgreSQL for the copy and its verification.
-            with transaction.atomic(using=DB_DEFAULT):
-                target.ensure_connection()
-                pg = target.connection
-                with pg.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    cursor.execute("SET LOCAL statement_timeout = 0")
+            with target_transaction(target, snapshot=True) as pg:
                 writer.execute("BEGIN IMMEDIATE")
                 for table in reversed(tables):
                     writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
