@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from tokens import services
@@ -44,11 +45,23 @@ def test_rotation_extends_the_session(user):
         expires_at=timezone.now() + timedelta(minutes=1)
     )
 
-    services.rotate_refresh_token(raw_token=first.refresh)
+    before = timezone.now()
+    second = services.rotate_refresh_token(raw_token=first.refresh)
 
     session = Session.objects.get(pk=first.session.pk)
     assert session.expires_at > timezone.now() + timedelta(days=29)
     assert session.last_used_at > session.created_at
+    # One instant, stored and read back to the microsecond, for all three writes.
+    rotated = RefreshToken.objects.get(token_hash=hash_refresh_token(first.refresh))
+    current = RefreshToken.objects.get(token_hash=hash_refresh_token(second.refresh))
+    assert before <= rotated.rotated_at == current.created_at == session.last_used_at
+    assert session.expires_at == session.last_used_at + timedelta(
+        days=settings.REFRESH_TOKEN_TTL_DAYS
+    )
+    assert (session.last_used_at, session.expires_at) == (
+        second.session.last_used_at,
+        second.session.expires_at,
+    )
 
 
 def test_reused_refresh_token_revokes_the_whole_session(user):
