@@ -1,6 +1,7 @@
 import json
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from journal.serializers import (
     EntrySerializer,
     PageQuerySerializer,
     UsageSerializer,
+    entries_data,
     entry_data,
     parse_page_query,
 )
@@ -77,7 +79,7 @@ class EntryListView(APIView):
                 "count": count,
                 "next": next_url,
                 "previous": previous_url,
-                "results": [entry_data(entry) for entry in entries],
+                "results": entries_data(entries),
             }
         )
 
@@ -162,9 +164,10 @@ class UsageView(APIView):
 
 
 def _export_chunks(entries):
+    current = timezone.get_current_timezone()
     yield "["
     for index, entry in enumerate(entries):
-        yield ("," if index else "") + json.dumps(entry_data(entry), cls=JSONEncoder)
+        yield ("," if index else "") + json.dumps(entry_data(entry, current), cls=JSONEncoder)
     yield "]"
 
 

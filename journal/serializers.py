@@ -1,3 +1,6 @@
+from datetime import tzinfo
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from config.fields import StrictCharField, api_datetime
@@ -14,17 +17,24 @@ class EntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def entry_data(entry: JournalEntry) -> dict:
+def entry_data(entry: JournalEntry, current: tzinfo | None = None) -> dict:
     """What ``EntrySerializer`` gives, built directly: the list serializes up to 100 entries
     per request, and DRF's per-field machinery cost more than the queries. The schema still
-    comes from ``EntrySerializer``; a test keeps the two equal."""
+    comes from ``EntrySerializer``; a test keeps the two equal. ``current``: see
+    ``api_datetime``."""
     return {
         "id": str(entry.id),
         "content": entry.content,
         "size_bytes": entry.size_bytes,
-        "created_at": api_datetime(entry.created_at),
-        "updated_at": api_datetime(entry.updated_at),
+        "created_at": api_datetime(entry.created_at, current),
+        "updated_at": api_datetime(entry.updated_at, current),
     }
+
+
+def entries_data(entries: list[JournalEntry]) -> list[dict]:
+    """``entry_data`` of each entry, the time zone looked up once."""
+    current = timezone.get_current_timezone()
+    return [entry_data(entry, current) for entry in entries]
 
 
 class EntryInputSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from journal.models import JournalEntry
 from journal.serializers import (
     EntrySerializer,
     PageQuerySerializer,
+    entries_data,
     entry_data,
     parse_page_query,
 )
@@ -25,6 +26,18 @@ def test_entry_data_equals_entry_serializer(user):
     entry.refresh_from_db()
 
     assert entry_data(entry) == EntrySerializer(entry).data
+
+
+def test_entries_data_equals_entry_serializer_in_any_time_zone(user):
+    for content in ["one", "two"]:
+        JournalEntry.objects.create(user=user, content=content, size_bytes=3)
+    entries = list(JournalEntry.objects.filter(user=user))
+
+    for zone in ["UTC", "Europe/Paris", "Asia/Kolkata"]:
+        with django_timezone.override(zone):
+            assert entries_data(entries) == EntrySerializer(entries, many=True).data, zone
+    with django_timezone.override("Asia/Kolkata"):
+        assert entries_data(entries)[0]["created_at"].endswith("+05:30")
 
 
 def test_user_data_equals_user_serializer(user):
