@@ -8,6 +8,7 @@ from journal.models import JournalEntry
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+MAX_OFFSET = 2**63 - 1
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -44,13 +45,15 @@ class EntryInputSerializer(serializers.Serializer):
 
 class PageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, default=DEFAULT_PAGE_SIZE)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    # Both databases take a 64-bit OFFSET; a larger number is a bad request, not a 500.
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
     def validate_limit(self, value):
         return min(value, MAX_PAGE_SIZE)
 
 
 def _plain_number(value: str | None) -> bool:
+    # 18 digits stay below MAX_OFFSET; longer numbers go through the serializer's checks.
     return value is None or (value.isascii() and value.isdigit() and len(value) <= 18)
 
 

@@ -104,6 +104,8 @@ def test_list_limit_over_a_hundred_is_capped(auth_api, user):
         {"offset": -1},
         {"offset": "x"},
         {"limit": 1.5},
+        {"offset": 2**63},
+        {"offset": "9" * 40},
     ],
 )
 def test_list_with_bad_paging_is_400(auth_api, query):
@@ -111,6 +113,14 @@ def test_list_with_bad_paging_is_400(auth_api, query):
 
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+def test_list_takes_the_largest_offset_the_databases_take(auth_api, user):
+    make_entries(user, 1)
+
+    body = auth_api.get(ENTRIES, {"offset": 2**63 - 1, "limit": 100}).json()
+
+    assert (body["count"], body["results"], body["next"]) == (1, [], None)
 
 
 def test_list_shows_only_my_entries(auth_api, user, other_user):
