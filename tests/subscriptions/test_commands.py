@@ -65,7 +65,7 @@ def test_expire_subscriptions_exits_zero_from_the_shell(tmp_path):
     ("args", "reason"),
     [
         (["expire_subscriptions", "--now"], "unrecognized arguments"),
-        (["expire_subscriptions"], "expiry sweep failed: no such table"),
+        (["expire_subscriptions"], "database error: no such table"),
     ],
 )
 def test_expire_subscriptions_fails_with_one_line_and_no_traceback(tmp_path, args, reason):

@@ -7,15 +7,11 @@ import psycopg
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
+from config.commands import first_line
 from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
 from dbcopy.tables import UnsupportedColumn
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextmanager

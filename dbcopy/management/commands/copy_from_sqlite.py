@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from config.commands import OperatorCommand
 from dbcopy import copy
 from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Copy a SQLite database of this app into the configured PostgreSQL database, then "
         "verify it. Run `migrate` on the target first. Online cutover: --capture for the first "

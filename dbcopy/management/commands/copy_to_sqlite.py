@@ -1,10 +1,9 @@
-from django.core.management.base import BaseCommand
-
+from config.commands import OperatorCommand
 from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
 from dbcopy.rollback import copy_postgres_to_sqlite
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Rollback: copy the configured PostgreSQL database into a new SQLite file (schema from "
         "the migrations), then verify it. Serve it with SQLITE_PATH=PATH and DATABASE_URL unset."

@@ -1,20 +1,27 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
+from config.commands import OperatorCommand
 from dbcopy import maintenance
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Maintenance mode: while on, every unsafe request answers 503 and reads keep working."
 
     def add_arguments(self, parser):
         parser.add_argument("state", choices=["on", "off", "status"])
 
     def handle(self, *args, state, **options):
-        if state == "on":
-            maintenance.turn_on()
-        elif state == "off":
-            maintenance.turn_off()
-        since = maintenance.since()
+        try:
+            if state == "on":
+                maintenance.turn_on()
+            elif state == "off":
+                maintenance.turn_off()
+            since = maintenance.since()
+        except OSError as exc:
+            raise CommandError(
+                f"maintenance {state}: cannot use the flag file {maintenance.flag_path()}: "
+                f"{exc.strerror or exc}"
+            ) from None
         if since is None:
             self.stdout.write("maintenance is off")
         else:

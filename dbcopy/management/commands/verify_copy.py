@@ -1,10 +1,9 @@
-from django.core.management.base import BaseCommand
-
+from config.commands import OperatorCommand
 from dbcopy import copy
 from dbcopy.management.commands._common import one_line_errors, report_verification
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Compare a SQLite database with the configured PostgreSQL database: row counts, "
         "content checksums per table and invariants. Exit 0 only if they match."

@@ -1,14 +1,15 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.core.validators import validate_email
 from django.forms import ValidationError
 
 from accounts.services import upsert_user
+from config.commands import OperatorCommand
 from tokens.services import issue_refresh_token
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create or find a user by provider and subject and print a fresh token pair as JSON."
 
     def add_arguments(self, parser):

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from config.commands import OperatorCommand
 from tokens.services import purge_expired_tokens
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Delete expired sessions (with their refresh tokens) and revoked JTIs past expiry."
 
     def add_arguments(self, parser):

@@ -1,0 +1,98 @@
+"""Every command of the project, run as an operator runs it (a process), against a database
+or a file it cannot use: one line that says why, a non-zero exit, never a traceback, and
+nothing changed."""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE_PG = "postgres://postgres@127.0.0.1:1/journal"
+
+COMMANDS = {
+    "issue_tokens": ["issue_tokens", "--provider", "google", "--subject", "s1"],
+    "purge_tokens": ["purge_tokens"],
+    "expire_subscriptions": ["expire_subscriptions"],
+}
+COPY_COMMANDS = {
+    "copy_from_sqlite": ["copy_from_sqlite", "SOURCE"],
+    "verify_copy": ["verify_copy", "SOURCE"],
+    "copy_to_sqlite": ["copy_to_sqlite", "TARGET"],
+}
+
+
+def manage(tmp_path, args, **env):
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "x" * 40,
+        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+        "MAINTENANCE_FLAG_PATH": str(tmp_path / "maintenance.flag"),
+        "DB_POOL_TIMEOUT_SECONDS": "1",
+    }
+    args = [
+        {"SOURCE": str(tmp_path / "source.sqlite3"), "TARGET": str(tmp_path / "back.sqlite3")}.get(
+            arg, arg
+        )
+        for arg in args
+    ]
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def assert_one_line_failure(result, reason):
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("CommandError: ")]
+    assert len(errors) == 1, result.stderr
+    assert reason in errors[0], errors[0]
+
+
+def run_all(tmp_path, commands, **env):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(manage, tmp_path, args, **env) for name, args in commands}
+    return {name: future.result() for name, future in futures.items()}
+
+
+def test_commands_against_an_unmigrated_database_say_so_in_one_line(tmp_path):
+    results = run_all(tmp_path, COMMANDS.items())
+
+    for name, result in results.items():
+        assert_one_line_failure(result, "database error: no such table"), name
+
+
+def test_commands_against_an_unreachable_postgresql_say_so_in_one_line(tmp_path):
+    # A migrated SQLite source, so the copy commands get as far as the target.
+    migrated = manage(tmp_path, ["migrate", "--verbosity", "0"])
+    assert migrated.returncode == 0, migrated.stderr
+    (tmp_path / "db.sqlite3").rename(tmp_path / "source.sqlite3")
+    results = run_all(
+        tmp_path, [*COMMANDS.items(), *COPY_COMMANDS.items()], DATABASE_URL=UNREACHABLE_PG
+    )
+
+    for name, result in results.items():
+        # psycopg's pool may log why it could not connect; the command's answer is one line.
+        assert_one_line_failure(result, "database error: "), name
+    assert not (tmp_path / "back.sqlite3").exists()
+
+
+@pytest.mark.parametrize("state", ["on", "off", "status"])
+def test_maintenance_with_an_unusable_flag_path_says_which_path(tmp_path, state):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+
+    result = manage(tmp_path, ["maintenance", state], MAINTENANCE_FLAG_PATH=str(blocker / "flag"))
+
+    assert_one_line_failure(
+        result, f"maintenance {state}: cannot use the flag file {blocker / 'flag'}: "
+    )
+    assert blocker.read_text() == "not a directory\n"
