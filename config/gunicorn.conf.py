@@ -42,6 +42,11 @@ _metrics_dir = Path(
     env_setdefault("PROMETHEUS_MULTIPROC_DIR", lambda: tempfile.mkdtemp(prefix="journal-metrics-"))
 )
 
+# DRF's throttle counts live in the cache, and every worker must see the same counts or a
+# client gets workers x the rate: unless CACHE_DIR names a directory, this server gets a new
+# one of its own (settings.py puts a file cache there).
+env_setdefault("CACHE_DIR", lambda: tempfile.mkdtemp(prefix="journal-cache-"))
+
 
 def on_starting(server):
     _metrics_dir.mkdir(parents=True, exist_ok=True)

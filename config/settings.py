@@ -164,8 +164,9 @@ if HTTPS:
 # Probes and the scraper may speak plain HTTP to the process itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
-# Throttle counters (DRF) live in the cache: per process by default, so with N workers a
-# client may get N times the rate; CACHE_DIR shares them between the processes of a host.
+# Throttle counters (DRF) live in the cache: a file cache in CACHE_DIR shares them between
+# the processes of a host (gunicorn.conf.py sets one up for its workers); without CACHE_DIR,
+# one process (runserver, the tests) keeps them in memory.
 CACHE_DIR = env_str("CACHE_DIR")
 if CACHE_DIR is None:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

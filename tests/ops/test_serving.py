@@ -148,3 +148,31 @@ def test_readyz_is_503_json_when_postgres_is_unreachable(tmp_path):
     answer = json.loads(body)
     assert answer["code"] == "database_unavailable"
     assert "Connection refused" in answer["detail"]
+
+
+def post_on_every_worker(server, path, body, workers):
+    """One request per worker: the connections are all opened first, and a sync worker that
+    has taken one waits for its request, so each is taken by a different worker."""
+    sockets = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(workers)]
+    time.sleep(0.3)
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    statuses = []
+    for sock in sockets:
+        with sock:
+            sock.sendall(request)
+            statuses.append(int(sock.makefile("rb").readline().split()[1]))
+    return statuses
+
+
+def test_throttle_counts_are_shared_by_the_workers(tmp_path):
+    # No CACHE_DIR: the server sets one up for its workers, as in production.
+    with Server(tmp_path, GUNICORN_WORKERS="3", THROTTLE_LOGIN_RATE="4/min") as server:
+        statuses = []
+        for _ in range(5):
+            statuses += post_on_every_worker(server, "/api/v1/auth/login", b"{}", workers=3)
+
+    # With a count per worker, each of the 3 would let 4 through.
+    assert sorted(statuses) == [400] * 4 + [429] * 11
