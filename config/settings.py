@@ -164,20 +164,10 @@ if HTTPS:
 # Probes and the scraper may speak plain HTTP to the process itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
-# Throttle counters (DRF) live in the cache: a file cache in CACHE_DIR shares them between
-# the processes of a host (gunicorn.conf.py sets one up for its workers); without CACHE_DIR,
-# one process (runserver, the tests) keeps them in memory.
+# Throttle counts (config/throttling.py): a SQLite file in CACHE_DIR shares them between the
+# processes of a host (gunicorn.conf.py sets one up for its workers); without CACHE_DIR, one
+# process (runserver, the tests) keeps them in memory. Nothing uses Django's cache.
 CACHE_DIR = env_str("CACHE_DIR")
-if CACHE_DIR is None:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(BASE_DIR / CACHE_DIR),
-            "OPTIONS": {"MAX_ENTRIES": 100000},
-        }
-    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.AccessTokenAuthentication"],

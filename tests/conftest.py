@@ -1,13 +1,13 @@
 import copy
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
 from config.database import DB_DEFAULT, DB_REPLICA_1
+from config.throttling import counts
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
 
@@ -45,7 +45,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def _no_throttle_history():
     # Login, refresh and the webhook are rate limited per client address, and every test
     # client has the same address: each test starts with nothing counted.
-    cache.clear()
+    counts().clear()
 
 
 @pytest.fixture

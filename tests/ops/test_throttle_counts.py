@@ -1,0 +1,104 @@
+"""The throttle's sliding window, in memory and in the SQLite file the workers share."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.throttling import MemoryCounts, SQLiteCounts
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT, MINUTE = 4, 60
+START = 600.0  # the start of window 10 of a minute
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    return MemoryCounts() if request.param == "memory" else SQLiteCounts(tmp_path / "t.sqlite3")
+
+
+def hits(store, times, now, key="login:203.0.113.7"):
+    return [store.hit(key, LIMIT, MINUTE, now) for _ in range(times)]
+
+
+def test_the_limit_holds_within_a_window_and_the_wait_says_when_one_more_fits(store):
+    assert [allowed for allowed, _ in hits(store, LIMIT, START + 1)] == [True] * LIMIT
+
+    allowed, wait = store.hit("login:203.0.113.7", LIMIT, MINUTE, START + 10)
+
+    # Four in this window: one more fits once a quarter of the next window has passed, when
+    # this window's four weigh three.
+    assert (allowed, wait) == (False, pytest.approx(MINUTE + MINUTE / 4 - 10))
+    assert hits(store, 1, START + MINUTE + MINUTE / 4 - 11)[0][0] is False
+    assert hits(store, 1, START + MINUTE + MINUTE / 4 + 1)[0][0] is True
+    assert hits(store, 1, START + MINUTE + MINUTE / 4 + 2)[0][0] is False
+
+
+def test_the_previous_window_weighs_as_much_as_it_still_overlaps(store):
+    hits(store, LIMIT, START + 50)
+
+    halfway = START + MINUTE + MINUTE / 2  # the four weigh two: two more fit, not three
+    assert [allowed for allowed, _ in hits(store, 3, halfway)] == [True, True, False]
+    assert all(allowed for allowed, _ in hits(store, LIMIT, START + 3 * MINUTE))
+
+
+def test_clients_and_scopes_are_counted_apart(store):
+    hits(store, LIMIT, START)
+
+    assert hits(store, 1, START)[0][0] is False
+    assert hits(store, 1, START, key="login:203.0.113.8")[0][0] is True
+    assert hits(store, 1, START, key="refresh:203.0.113.7")[0][0] is True
+
+
+def test_clear_forgets_every_count(store):
+    hits(store, LIMIT, START)
+
+    store.clear()
+
+    assert hits(store, 1, START)[0][0] is True
+
+
+HIT_SCRIPT = """
+import os, sys
+os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
+import django
+django.setup()
+from config.throttling import SQLiteCounts
+store = SQLiteCounts(sys.argv[1])
+sys.stdin.readline()  # all processes start counting together
+print(sum(store.hit("login:203.0.113.7", 4, 60, 600.0)[0] for _ in range(3)))
+"""
+
+
+def test_processes_sharing_the_file_share_the_limit(tmp_path):
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", HIT_SCRIPT, str(tmp_path / "t.sqlite3")],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    allowed = [int(process.communicate(timeout=60)[0]) for process in processes]
+
+    assert sum(allowed) == LIMIT  # of 9 requests; with a count per process, 9 would pass
+
+
+def test_an_unwritable_counts_file_lets_requests_through_and_says_so(
+    api, settings, tmp_path, caplog
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings.CACHE_DIR = str(blocker / "cache")
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "1/min"}
+
+    statuses = [api.post("/api/v1/auth/login", {}, format="json").status_code for _ in range(3)]
+
+    assert statuses == [400, 400, 400]
+    assert "throttle counts unavailable" in caplog.text
