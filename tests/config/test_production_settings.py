@@ -77,6 +77,16 @@ def test_throttle_rates_come_from_the_environment(tmp_path):
     )
 
 
+def test_webhook_secrets_are_a_comma_separated_list_for_rotation(tmp_path):
+    result = manage(
+        tmp_path,
+        "diffsettings",
+        **production_env(SUBSCRIPTION_WEBHOOK_SECRET=" whsec_new , whsec_old ,"),
+    )
+
+    assert "SUBSCRIPTION_WEBHOOK_SECRETS = ['whsec_new', 'whsec_old']" in setting_lines(result)
+
+
 @pytest.mark.parametrize(
     ("env", "reason"),
     [

@@ -365,3 +365,19 @@ def test_parse_event_names_the_bad_nested_field():
 
     with pytest.raises(MalformedEvent, match=r"subscription\.status"):
         parse_event(json.dumps(payload).encode())
+
+
+def test_the_readme_signing_example_verifies():
+    # README, "The subscription webhook": the fixed case integrations check themselves against.
+    body = (
+        b'{"id":"evt_123","type":"subscription.updated","created":1767225600,'
+        b'"provider":"stripe","user_id":"5a1bbe8f-b912-430d-b581-7eb5bca49d3e",'
+        b'"subscription":{"id":"sub_9","plan":"premium_monthly","status":"active",'
+        b'"current_period_end":"2027-01-01T00:00:00Z"}}'
+    )
+    v1 = "c686c1b524a9ee2241a30ae19f4211c95c5e1ce0d10765cb59f8a9dc66e5b90a"
+
+    verify_signature(
+        header=f"t=1767225600,v1={v1}", body=body, secrets=["whsec_example"], now=1767225600
+    )
+    assert parse_event(body).subscription_id == "sub_9"
