@@ -1,4 +1,6 @@
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -12,7 +14,7 @@ from dbcopy.progress import Progress
 from dbcopy.source import CopyRefused
 from journal.models import JournalEntry
 from subscriptions.models import SubscriptionEvent
-from tests.dbcopy.conftest import FILL
+from tests.dbcopy.conftest import FILL, ROOT
 from tests.dbcopy.data import copied_models, differences, fill, table_rows
 from tokens.models import RefreshToken
 
@@ -217,3 +219,34 @@ def test_command_refusals_are_one_line(source, args, reason):
 
     with pytest.raises(CommandError, match=reason):
         call_command("copy_from_sqlite", *args)
+
+
+def manage_on_this_database(*args):
+    """``manage.py`` as an operator runs it: a process, on the database the test uses."""
+    target = connection.settings_dict
+    url = f"postgres://{target['USER']}@{target['HOST']}:{target['PORT']}/{target['NAME']}"
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_commands_exit_zero_only_when_the_copy_is_verified(source):
+    fill(FILL)
+
+    copied = manage_on_this_database("copy_from_sqlite", str(source))
+    verified = manage_on_this_database("verify_copy", str(source))
+    JournalEntry.objects.filter(pk=JournalEntry.objects.first().pk).update(content="changed")
+    mismatch = manage_on_this_database("verify_copy", str(source))
+
+    assert (copied.returncode, verified.returncode) == (0, 0), copied.stderr + verified.stderr
+    assert "copied 15 tables" in copied.stdout
+    assert mismatch.returncode == 1
+    assert "journal_journalentry" in mismatch.stderr
+    assert "Traceback" not in mismatch.stderr
+    assert mismatch.stderr.strip().splitlines()[-1].startswith("CommandError: verification")
