@@ -6,7 +6,7 @@ import sqlite3
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
 
 def first_line(exc: BaseException) -> str:
@@ -14,11 +14,31 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def describe_database_error(exc: BaseException) -> str:
+    """One line for a database error. A pool that timed out only says how long it waited:
+    one direct connection attempt to each PostgreSQL database finds out why."""
+    reason = first_line(exc)
+    if not reason.startswith("couldn't get a connection"):
+        return reason
+    for alias in connections:
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        try:
+            params = {**connection.get_connection_params(), "connect_timeout": 5}
+            psycopg.connect(**params).close()
+        except psycopg.Error as direct:
+            return f"cannot connect to the {alias} database: {first_line(direct)}"
+        except Exception:  # noqa: BLE001 (only a better message was at stake)
+            return reason
+    return reason
+
+
 class OperatorCommand(BaseCommand):
     def execute(self, *args, **options):
         try:
             return super().execute(*args, **options)
         except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
-            raise CommandError(f"database error: {first_line(exc)}") from None
+            raise CommandError(f"database error: {describe_database_error(exc)}") from None
         except OSError as exc:
             raise CommandError(first_line(exc)) from None

@@ -80,8 +80,9 @@ def test_commands_against_an_unreachable_postgresql_say_so_in_one_line(tmp_path)
     )
 
     for name, result in results.items():
-        # psycopg's pool may log why it could not connect; the command's answer is one line.
-        assert_one_line_failure(result, "database error: "), name
+        # psycopg's pool may log its attempts; the command's answer is one line, with the why.
+        assert_one_line_failure(result, "cannot connect to the default database: "), name
+        assert "Connection refused" in result.stderr.splitlines()[-1], name
     assert not (tmp_path / "back.sqlite3").exists()
 
 

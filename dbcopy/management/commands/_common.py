@@ -7,7 +7,7 @@ import psycopg
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from config.commands import first_line
+from config.commands import describe_database_error, first_line
 from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
@@ -31,7 +31,7 @@ def one_line_errors(command, *, unchanged: str):
             f"verification failed ({len(exc.failures)} problem(s)); {unchanged}"
         ) from None
     except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
-        raise CommandError(f"database error: {first_line(exc)}; {unchanged}") from None
+        raise CommandError(f"database error: {describe_database_error(exc)}; {unchanged}") from None
     except OSError as exc:
         raise CommandError(f"{first_line(exc)}; {unchanged}") from None
 
