@@ -35,10 +35,18 @@ def describe_database_error(exc: BaseException) -> str:
 
 
 class OperatorCommand(BaseCommand):
+    # Set from --traceback: the original error is then raised as it is.
+    show_traceback = False
+
     def execute(self, *args, **options):
+        self.show_traceback = bool(options.get("traceback"))
         try:
             return super().execute(*args, **options)
         except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
+            if self.show_traceback:
+                raise
             raise CommandError(f"database error: {describe_database_error(exc)}") from None
         except OSError as exc:
+            if self.show_traceback:
+                raise
             raise CommandError(first_line(exc)) from None

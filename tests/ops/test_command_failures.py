@@ -97,3 +97,11 @@ def test_maintenance_with_an_unusable_flag_path_says_which_path(tmp_path, state)
         result, f"maintenance {state}: cannot use the flag file {blocker / 'flag'}: "
     )
     assert blocker.read_text() == "not a directory\n"
+
+
+def test_traceback_shows_the_original_error(tmp_path):
+    result = manage(tmp_path, ["purge_tokens", "--traceback"])
+
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+    assert "no such table" in result.stderr.splitlines()[-1]

@@ -31,8 +31,12 @@ def one_line_errors(command, *, unchanged: str):
             f"verification failed ({len(exc.failures)} problem(s)); {unchanged}"
         ) from None
     except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
+        if command.show_traceback:
+            raise
         raise CommandError(f"database error: {describe_database_error(exc)}; {unchanged}") from None
     except OSError as exc:
+        if command.show_traceback:
+            raise
         raise CommandError(f"{first_line(exc)}; {unchanged}") from None
 
 
