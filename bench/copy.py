@@ -8,7 +8,7 @@ tokens, 50k subscriptions with events), then prints seconds, rows/s and peak mem
     indexes and constraints built afterwards, in one transaction,
   - pgloader (Debian's; tuned so that it completes),
   - `dumpdata | loaddata` on the small size, extrapolated,
-  - the online mode: the final catch-up's write pause with a writer running.
+  - the online mode: `copy_from_sqlite --cutover`'s write pause with a writer running.
 
     .venv/bin/python bench/copy.py [--entries 1000000] [--skip-pgloader] ...
 
@@ -344,40 +344,29 @@ def measure_online(pg, path, workdir, rate):
     try:
         time.sleep(1)
         copy_s, _, _ = manage("copy_from_sqlite", str(online), "--capture", DATABASE_URL=url)
-        first_s, _, first_out = manage(
-            "copy_from_sqlite", str(online), "--catch-up", DATABASE_URL=url
-        )
-        # Maintenance on: the app stops writing. Then the final catch-up.
-        paused_at = time.monotonic()
-        pause.touch()
-        while not ack.exists():
-            time.sleep(0.005)
-        from_args = [PYTHON, "manage.py", "copy_from_sqlite", str(online), "--catch-up"]
-        final_started = time.monotonic()
-        final_out = subprocess.run(
-            from_args,
-            env=app_env(DATABASE_URL=url),
+        # The cutover turns maintenance on by creating the flag file; the writer, like the
+        # app, stops writing as soon as it sees it.
+        started = time.monotonic()
+        cutover_out = subprocess.run(
+            [PYTHON, "manage.py", "copy_from_sqlite", str(online), "--cutover"],
+            env=app_env(DATABASE_URL=url, MAINTENANCE_FLAG_PATH=str(pause)),
             cwd=ROOT,
             check=True,
             capture_output=True,
             text=True,
         ).stdout
-        window = time.monotonic() - paused_at
-        final_inner = float(re.search(r"in ([\d.]+) s, verified", final_out).group(1))
-        final_process = time.monotonic() - final_started
+        cutover_process = time.monotonic() - started
     finally:
         Path(f"{pause}.stop").touch()
         writes = int(writer.communicate(timeout=30)[0] or 0)
-    v_seconds, _, _ = manage("verify_copy", str(online), DATABASE_URL=url)
+    lines = cutover_out.splitlines()
     return {
         "copy": copy_s,
-        "first_catch_up": first_out.strip(),
-        "window": window,
-        "final_inner": final_inner,
-        "final_process": final_process,
-        "final_out": final_out.strip(),
+        "rounds": [line for line in lines if line.startswith("while writing:")],
+        "final": next(line for line in lines if line.startswith("writes paused: ")),
+        "paused": float(re.search(r"writes paused for ([\d.]+) s", cutover_out).group(1)),
+        "cutover_process": cutover_process,
         "writes": writes,
-        "verify": v_seconds,
     }
 
 
@@ -491,14 +480,14 @@ def main():
         f"{big['rss']:.0f} MB at {counts['journal_journalentry']:,}"
     )
     if online:
+        print(f"online: {online['writes']} writes by the writer while it ran")
+        for line in online["rounds"]:
+            print(f"online: {line}")
+        print(f"online: {online['final']}")
         print(
-            f"online: {online['writes']} writes by the writer; first catch-up: "
-            f"{online['first_catch_up']}"
-        )
-        print(f"online: final catch-up: {online['final_out']}")
-        print(
-            f"online: writes paused for {online['window']:.2f} s (catch-up itself "
-            f"{online['final_inner']:.2f} s, with process start-up {online['final_process']:.2f} s)"
+            f"online: writes paused for {online['paused']:.2f} s (maintenance on to verified: "
+            f"quiet wait, last catch-up, full verification); the cutover command took "
+            f"{online['cutover_process']:.2f} s in all"
         )
 
 

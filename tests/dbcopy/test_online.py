@@ -1,11 +1,15 @@
 import random
+import re
 import sqlite3
 import threading
+import time
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import copy, maintenance
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.source import close_alias, register_sqlite_alias
 from journal.models import JournalEntry
@@ -152,3 +156,86 @@ def test_stop_capture_removes_the_triggers_and_the_change_table(source):
     with pytest.raises(copy.CopyRefused, match="no change capture"):
         copy.catch_up(source)
     assert CHANGE_TABLE == "dbcopy_change"
+
+
+@pytest.fixture
+def flag(settings, tmp_path):
+    settings.MAINTENANCE_FLAG_PATH = tmp_path / "maintenance.flag"
+    return settings.MAINTENANCE_FLAG_PATH
+
+
+class AppWriter(Writer):
+    """The writer as the app is: once maintenance is on, its writes are refused (503)."""
+
+    def write_once(self, alias, rng):
+        if maintenance.is_on():
+            time.sleep(0.005)
+            return
+        super().write_once(alias, rng)
+
+
+def test_cutover_catches_up_pauses_writes_and_verifies(source, flag, capsys):
+    fill(FILL, users=3)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    writer = AppWriter(source)
+    writer.start()
+    assert writer.started_writing.wait(30)
+
+    try:
+        call_command("copy_from_sqlite", str(source), "--cutover")
+    finally:
+        writer.stop.set()
+        writer.join(30)
+
+    out = capsys.readouterr().out
+    assert writer.error is None
+    assert flag.exists(), "maintenance stays on for the switch"
+    assert "while writing: caught up" in out
+    assert "maintenance on: writes answer 503" in out
+    assert "writes paused: caught up" in out
+    assert re.search(r"writes paused for [\d.]+ s so far", out)
+    assert "maintenance off" in out
+    assert differences(FILL, "default") == {}
+    first_round = re.search(r"while writing: caught up to change \d+: (\d+) changed rows", out)
+    assert int(first_round.group(1)) > 0, "the writer's changes were replayed"
+
+
+def test_a_failed_cutover_turns_maintenance_off_again(source, flag):
+    users = fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    # A row changed on the target behind the copy's back: the final verification fails.
+    JournalEntry.objects.filter(user_id=users[0].pk).update(content="tampered")
+
+    with pytest.raises(CommandError, match="maintenance is off again: the app goes on writing"):
+        call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert not flag.exists()
+
+
+def test_cutover_without_a_capture_copy_is_refused_and_leaves_maintenance_alone(source, flag):
+    fill(FILL, users=1)
+    call_command("copy_from_sqlite", str(source))
+
+    with pytest.raises(CommandError, match="was never copied with --capture"):
+        call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert not flag.exists()
+
+
+def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeypatch):
+    fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    monkeypatch.setattr("dbcopy.cutover.QUIET_LIMIT_SECONDS", 1.0)
+    writer = Writer(source)  # an app that does not see the flag: it never stops
+    writer.start()
+    assert writer.started_writing.wait(30)
+
+    try:
+        with pytest.raises(CommandError, match="writes went on 1 s after maintenance"):
+            call_command("copy_from_sqlite", str(source), "--cutover")
+    finally:
+        writer.stop.set()
+        writer.join(30)
+
+    assert writer.error is None
+    assert not flag.exists()

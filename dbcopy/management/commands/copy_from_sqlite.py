@@ -1,7 +1,8 @@
 from django.core.management.base import CommandError
 
 from config.commands import OperatorCommand
-from dbcopy import copy
+from dbcopy import copy, maintenance
+from dbcopy.cutover import cutover as run_cutover
 from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
 
 
@@ -10,7 +11,8 @@ class Command(OperatorCommand):
         "Copy a SQLite database of this app into the configured PostgreSQL database, then "
         "verify it. Run `migrate` on the target first. Online cutover: --capture for the first "
         "copy while the app keeps writing, --catch-up to replay the changes since (the last one "
-        "under `maintenance on`), --stop-capture to remove the triggers afterwards."
+        "under `maintenance on`) or --cutover for those steps in one, --stop-capture to remove "
+        "the triggers afterwards."
     )
 
     def add_arguments(self, parser):
@@ -32,13 +34,19 @@ class Command(OperatorCommand):
             help="replay the changes recorded since the last --capture copy or catch-up",
         )
         mode.add_argument(
+            "--cutover",
+            action="store_true",
+            help="catch up until little is left, then turn maintenance on, catch up the rest "
+            "and verify everything; maintenance stays on for the switch to PostgreSQL",
+        )
+        mode.add_argument(
             "--stop-capture",
             action="store_true",
             help="remove the change capture triggers and table from the source",
         )
 
-    def handle(self, *args, path, truncate, capture, catch_up, stop_capture, **options):
-        if truncate and (catch_up or stop_capture):
+    def handle(self, *args, path, truncate, capture, catch_up, cutover, stop_capture, **options):
+        if truncate and (catch_up or cutover or stop_capture):
             raise CommandError("--truncate goes with a full copy only")
         progress = progress_for(self)
         if stop_capture:
@@ -49,11 +57,10 @@ class Command(OperatorCommand):
         if catch_up:
             with one_line_errors(self, unchanged="the target is unchanged"):
                 report = copy.catch_up(path, progress=progress)
-            self.stdout.write(
-                f"caught up to change {report.mark}: {report.changed_keys} changed rows "
-                f"({report.upserted} written, {report.deleted} deleted) in "
-                f"{report.seconds:.2f} s, verified"
-            )
+            self.stdout.write(_caught_up(report))
+            return
+        if cutover:
+            self._cutover(path, progress)
             return
         with one_line_errors(self, unchanged="the target is unchanged"):
             report = copy.copy_sqlite_to_postgres(
@@ -66,3 +73,31 @@ class Command(OperatorCommand):
             f"({rate:,.0f} rows/s), verified"
             + (f"; changes captured from mark {report.mark}" if capture else "")
         )
+
+    def _cutover(self, path, progress):
+        if maintenance.is_on():
+            unchanged = "maintenance stays on, as it was"
+        else:
+            unchanged = f"maintenance is off again: the app goes on writing to {path}"
+        with one_line_errors(self, unchanged=unchanged):
+            report = run_cutover(
+                path,
+                progress=progress,
+                on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
+                on_pause=lambda: self.stdout.write("maintenance on: writes answer 503"),
+            )
+        self.stdout.write(f"writes paused: {_caught_up(report.final)}")
+        report_verification(self, report.verification)
+        self.stdout.write(
+            f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
+            "with DATABASE_URL set to this database, check /readyz, then `manage.py "
+            "maintenance off`"
+        )
+
+
+def _caught_up(report) -> str:
+    return (
+        f"caught up to change {report.mark}: {report.changed_keys} changed rows "
+        f"({report.upserted} written, {report.deleted} deleted) in "
+        f"{report.seconds:.2f} s, verified"
+    )
