@@ -3,6 +3,7 @@
 on stderr and a non-zero exit, never a traceback. ``--traceback`` still shows it."""
 
 import sqlite3
+from contextlib import contextmanager
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError
@@ -34,19 +35,28 @@ def describe_database_error(exc: BaseException) -> str:
     return reason
 
 
+@contextmanager
+def environment_errors(command, *, suffix: str = ""):
+    """Database and file errors as one ``CommandError`` line (``suffix`` appended), unless
+    the command runs with ``--traceback``."""
+    try:
+        yield
+    except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
+        if command.show_traceback:
+            raise
+        reason = f"database error: {describe_database_error(exc)}"
+        raise CommandError(reason + suffix) from None
+    except OSError as exc:
+        if command.show_traceback:
+            raise
+        raise CommandError(first_line(exc) + suffix) from None
+
+
 class OperatorCommand(BaseCommand):
     # Set from --traceback: the original error is then raised as it is.
     show_traceback = False
 
     def execute(self, *args, **options):
         self.show_traceback = bool(options.get("traceback"))
-        try:
+        with environment_errors(self):
             return super().execute(*args, **options)
-        except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
-            if self.show_traceback:
-                raise
-            raise CommandError(f"database error: {describe_database_error(exc)}") from None
-        except OSError as exc:
-            if self.show_traceback:
-                raise
-            raise CommandError(first_line(exc)) from None

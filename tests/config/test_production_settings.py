@@ -1,26 +1,14 @@
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from config.database import replica_configs
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_manage
 
 
 def manage(tmp_path, *args, **env):
-    base = {"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, env={"SQLITE_PATH": str(tmp_path / "db.sqlite3"), **env})
 
 
 def setting_lines(result) -> list[str]:

@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,20 +8,11 @@ from config.auth_providers import parse_auth_providers
 from config.database import database_config, sqlite_config
 from config.env import ConfigError
 from config.routers import DatabaseRouter
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_manage
 
 
 def manage_check(tmp_path, **env):
-    base = {"PATH": "/usr/bin:/bin", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage("check", env={"SQLITE_PATH": str(tmp_path / "db.sqlite3"), **env})
 
 
 def test_start_up_without_secret_key_and_debug_off_stops_with_one_line(tmp_path):

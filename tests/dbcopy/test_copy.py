@@ -1,6 +1,4 @@
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,8 +12,9 @@ from dbcopy.progress import Progress
 from dbcopy.source import CopyRefused
 from journal.models import JournalEntry
 from subscriptions.models import SubscriptionEvent
-from tests.dbcopy.conftest import FILL, ROOT
+from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import copied_models, differences, fill, table_rows
+from tests.processes import run_manage
 from tokens.models import RefreshToken
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -225,15 +224,7 @@ def manage_on_this_database(*args):
     """``manage.py`` as an operator runs it: a process, on the database the test uses."""
     target = connection.settings_dict
     url = f"postgres://{target['USER']}@{target['HOST']}:{target['PORT']}/{target['NAME']}"
-    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_manage(*args, env={"DEBUG": "1", "DATABASE_URL": url}, timeout=300)
 
 
 def test_the_commands_exit_zero_only_when_the_copy_is_verified(source):

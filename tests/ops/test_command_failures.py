@@ -2,14 +2,12 @@
 or a file it cannot use: one line that says why, a non-zero exit, never a traceback, and
 nothing changed."""
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_manage
+
 UNREACHABLE_PG = "postgres://postgres@127.0.0.1:1/journal"
 
 COMMANDS = {
@@ -26,7 +24,6 @@ COPY_COMMANDS = {
 
 def manage(tmp_path, args, **env):
     base = {
-        "PATH": "/usr/bin:/bin",
         "SECRET_KEY": "x" * 40,
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "MAINTENANCE_FLAG_PATH": str(tmp_path / "maintenance.flag"),
@@ -38,14 +35,7 @@ def manage(tmp_path, args, **env):
         )
         for arg in args
     ]
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, env={**base, **env})
 
 
 def assert_one_line_failure(result, reason):

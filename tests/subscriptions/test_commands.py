@@ -1,16 +1,12 @@
-import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from subscriptions.models import Subscription
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_manage
 
 
 def run_command(*args):
@@ -19,17 +15,9 @@ def run_command(*args):
     return out.getvalue()
 
 
-def run_manage(tmp_path, *args):
+def run_cron(tmp_path, *args):
     """``manage.py`` in a fresh process on an empty SQLite file, as cron would run it."""
-    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 40, "SQLITE_PATH": str(tmp_path / "db")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, env={"SECRET_KEY": "x" * 40, "SQLITE_PATH": str(tmp_path / "db")})
 
 
 @pytest.mark.django_db
@@ -53,9 +41,9 @@ def test_expire_subscriptions_with_nothing_due_reports_zero(user, make_subscript
 
 
 def test_expire_subscriptions_exits_zero_from_the_shell(tmp_path):
-    assert run_manage(tmp_path, "migrate", "--verbosity", "0").returncode == 0
+    assert run_cron(tmp_path, "migrate", "--verbosity", "0").returncode == 0
 
-    result = run_manage(tmp_path, "expire_subscriptions")
+    result = run_cron(tmp_path, "expire_subscriptions")
 
     assert result.returncode == 0
     assert result.stdout == "expired 0 subscription(s)\n"
@@ -69,7 +57,7 @@ def test_expire_subscriptions_exits_zero_from_the_shell(tmp_path):
     ],
 )
 def test_expire_subscriptions_fails_with_one_line_and_no_traceback(tmp_path, args, reason):
-    result = run_manage(tmp_path, *args)  # the database file is not migrated
+    result = run_cron(tmp_path, *args)  # the database file is not migrated
 
     assert result.returncode != 0
     assert reason in result.stderr

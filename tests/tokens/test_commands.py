@@ -1,9 +1,6 @@
 import json
-import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,10 +8,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.processes import run_manage
 from tokens import services
 from tokens.models import RevokedJti, Session
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_command(*args):
@@ -77,19 +73,8 @@ def test_purge_tokens_reports_what_it_deleted(user):
     ],
 )
 def test_commands_refuse_bad_input_with_one_line_and_no_traceback(tmp_path, args, reason):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "SECRET_KEY": "x" * 40,
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"SECRET_KEY": "x" * 40, "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+    result = run_manage(*args, env=env)
 
     assert result.returncode != 0
     assert reason in result.stderr

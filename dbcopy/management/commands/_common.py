@@ -1,13 +1,10 @@
 """What the copy commands share: turning every failure into one line and a non-zero exit."""
 
-import sqlite3
 from contextlib import contextmanager
 
-import psycopg
 from django.core.management.base import CommandError
-from django.db import DatabaseError
 
-from config.commands import describe_database_error, first_line
+from config.commands import environment_errors
 from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
@@ -17,7 +14,8 @@ from dbcopy.tables import UnsupportedColumn
 @contextmanager
 def one_line_errors(command, *, unchanged: str):
     try:
-        yield
+        with environment_errors(command, suffix=f"; {unchanged}"):
+            yield
     except CopyRefused as exc:
         raise CommandError(str(exc)) from None
     except CopyFailed as exc:
@@ -30,14 +28,6 @@ def one_line_errors(command, *, unchanged: str):
         raise CommandError(
             f"verification failed ({len(exc.failures)} problem(s)); {unchanged}"
         ) from None
-    except (DatabaseError, psycopg.Error, sqlite3.Error) as exc:
-        if command.show_traceback:
-            raise
-        raise CommandError(f"database error: {describe_database_error(exc)}; {unchanged}") from None
-    except OSError as exc:
-        if command.show_traceback:
-            raise
-        raise CommandError(f"{first_line(exc)}; {unchanged}") from None
 
 
 def progress_for(command):
