@@ -14,6 +14,7 @@ import logging
 import math
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -21,8 +22,10 @@ from rest_framework.throttling import ScopedRateThrottle
 
 logger = logging.getLogger(__name__)
 
-# Expired windows are deleted every this many counted requests (per process).
-PURGE_EVERY = 1000
+# Expired windows are deleted this often (per process).
+PURGE_SECONDS = 60
+# A new counts file is set up by the first process that gets to it: the others retry.
+SETUP_ATTEMPTS = 5
 
 
 def _estimate(previous: int, current: int, window_start: float, duration: int, now: float):
@@ -31,6 +34,8 @@ def _estimate(previous: int, current: int, window_start: float, duration: int, n
 
 def _wait(previous: int, current: int, window: int, duration: int, limit: int, now: float):
     """Seconds until one more request fits under ``limit``."""
+    if limit <= 0:  # a rate of 0: nothing ever fits; try again in a period
+        return float(duration)
     window_start = window * duration
     if current < limit:  # this window: the previous one's weight has to fall far enough
         if previous == 0:
@@ -47,7 +52,7 @@ class MemoryCounts:
     def __init__(self):
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, int], tuple[int, float]] = {}
-        self._hits = 0
+        self._next_purge = 0.0
 
     def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
         window = int(now // duration)
@@ -57,14 +62,18 @@ class MemoryCounts:
             if _estimate(previous, current, window * duration, duration, now) + 1 > limit:
                 return False, _wait(previous, current, window, duration, limit, now)
             self._counts[(key, window)] = (current + 1, (window + 2) * duration)
-            self._hits += 1
-            if self._hits % PURGE_EVERY == 0:
+            if now >= self._next_purge:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+                self._next_purge = now + PURGE_SECONDS
         return True, 0.0
 
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
+
+    def windows_kept(self) -> int:
+        with self._lock:
+            return len(self._counts)
 
 
 class SQLiteCounts:
@@ -73,21 +82,29 @@ class SQLiteCounts:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self._hits = 0
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=OFF")  # counts may be lost in a crash, no harm
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS throttle_counts (key TEXT, window INTEGER,"
-                " count INTEGER NOT NULL, expires REAL NOT NULL, PRIMARY KEY (key, window))"
-                " WITHOUT ROWID"
-            )
+            for attempt in range(SETUP_ATTEMPTS):
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("PRAGMA synchronous=OFF")  # counts lost in a crash: no harm
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS throttle_counts (key TEXT, window INTEGER,"
+                        " count INTEGER NOT NULL, expires REAL NOT NULL,"
+                        " PRIMARY KEY (key, window)) WITHOUT ROWID"
+                    )
+                    break
+                except sqlite3.OperationalError:  # another process is setting it up
+                    if attempt == SETUP_ATTEMPTS - 1:
+                        db.close()
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
             self._local.db = db
+            self._local.next_purge = 0.0
         return db
 
     def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
@@ -95,11 +112,11 @@ class SQLiteCounts:
         db.execute("BEGIN IMMEDIATE")  # read, check and count as one step across processes
         try:
             result = self._hit(db, key, limit, duration, now)
+            db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
         return result
 
     def _hit(self, db, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
@@ -118,13 +135,16 @@ class SQLiteCounts:
             " DO UPDATE SET count = count + 1",
             (key, window, (window + 2) * duration),
         )
-        self._hits += 1
-        if self._hits % PURGE_EVERY == 0:
+        if now >= self._local.next_purge:
             db.execute("DELETE FROM throttle_counts WHERE expires <= ?", (now,))
+            self._local.next_purge = now + PURGE_SECONDS
         return True, 0.0
 
     def clear(self) -> None:
         self._connection().execute("DELETE FROM throttle_counts")
+
+    def windows_kept(self) -> int:
+        return self._connection().execute("SELECT count(*) FROM throttle_counts").fetchone()[0]
 
 
 _stores: dict[str | None, MemoryCounts | SQLiteCounts] = {}

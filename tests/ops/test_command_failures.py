@@ -38,13 +38,13 @@ def manage(tmp_path, args, **env):
     return run_manage(*args, env={**base, **env})
 
 
-def assert_one_line_failure(result, reason):
-    assert result.returncode != 0, result.stdout
-    assert "Traceback" not in result.stderr, result.stderr
+def assert_one_line_failure(result, reason, label=""):
+    assert result.returncode != 0, (label, result.stdout)
+    assert "Traceback" not in result.stderr, (label, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("CommandError: ")]
-    assert len(errors) == 1, result.stderr
-    assert reason in errors[0], errors[0]
+    assert len(errors) == 1, (label, result.stderr)
+    assert reason in errors[0], (label, errors[0])
 
 
 def run_all(tmp_path, commands, **env):
@@ -57,7 +57,7 @@ def test_commands_against_an_unmigrated_database_say_so_in_one_line(tmp_path):
     results = run_all(tmp_path, COMMANDS.items())
 
     for name, result in results.items():
-        assert_one_line_failure(result, "database error: no such table"), name
+        assert_one_line_failure(result, "database error: no such table", name)
 
 
 def test_commands_against_an_unreachable_postgresql_say_so_in_one_line(tmp_path):
@@ -71,7 +71,7 @@ def test_commands_against_an_unreachable_postgresql_say_so_in_one_line(tmp_path)
 
     for name, result in results.items():
         # psycopg's pool may log its attempts; the command's answer is one line, with the why.
-        assert_one_line_failure(result, "cannot connect to the default database: "), name
+        assert_one_line_failure(result, "cannot connect to the default database: ", name)
         assert "Connection refused" in result.stderr.splitlines()[-1], name
     assert not (tmp_path / "back.sqlite3").exists()
 

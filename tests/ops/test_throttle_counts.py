@@ -51,6 +51,20 @@ def test_clients_and_scopes_are_counted_apart(store):
     assert hits(store, 1, START, key="refresh:203.0.113.7")[0][0] is True
 
 
+def test_a_rate_of_zero_refuses_everything_for_a_period(store):
+    assert store.hit("login:203.0.113.7", 0, MINUTE, START + 5) == (False, float(MINUTE))
+
+
+def test_expired_windows_are_purged_as_time_passes(store):
+    for n in range(50):
+        store.hit(f"login:198.51.100.{n}", LIMIT, MINUTE, START)
+    assert store.windows_kept() == 50
+
+    store.hit("login:203.0.113.7", LIMIT, MINUTE, START + 3 * MINUTE)
+
+    assert store.windows_kept() == 1  # the 50 clients' windows ended two minutes ago
+
+
 def test_clear_forgets_every_count(store):
     hits(store, LIMIT, START)
 
@@ -72,6 +86,7 @@ print(sum(store.hit("login:203.0.113.7", 4, 60, 600.0)[0] for _ in range(3)))
 
 
 def test_processes_sharing_the_file_share_the_limit(tmp_path):
+    SQLiteCounts(tmp_path / "t.sqlite3").clear()  # the file exists before they start
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", HIT_SCRIPT, str(tmp_path / "t.sqlite3")],

@@ -2,7 +2,17 @@ import math
 
 import pytest
 
+from config.throttling import ClientAddressThrottle
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _one_instant(monkeypatch):
+    # Every request of a test at one instant, 30 s into a minute: a window boundary falling
+    # inside a test's burst would otherwise let one request more through now and then.
+    monkeypatch.setattr(ClientAddressThrottle, "timer", lambda self: 1_800_000_030.0)
+
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
@@ -70,3 +80,12 @@ def test_endpoints_for_signed_in_users_are_not_throttled(auth_api):
     statuses = {auth_api.get("/api/v1/me").status_code for _ in range(30)}
 
     assert statuses == {200}
+
+
+def test_a_rate_of_zero_refuses_with_retry_after(api, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "0/min"}
+
+    response = api.post(LOGIN, {}, format="json")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
