@@ -78,17 +78,33 @@ def cutover(
         if report.changed_keys <= settled_rows:
             break
     was_on = maintenance.is_on()
-    maintenance.turn_on()
     paused = time.monotonic()
-    on_pause()
     try:
+        maintenance.turn_on()
+        on_pause()
         wait_for_quiet(path)
         final = copy.catch_up(path, progress=progress)
         verification = copy.verify_copy(path)
         if not verification.ok:
             raise VerificationFailed(verification.failures())
+        # A request that passed the maintenance check before it went on and wrote after the
+        # quiet spell is in neither the last catch-up nor the verification's snapshot.
+        late = changes_since(path, final.mark)
+        if late:
+            raise CopyFailed(
+                f"{late} change(s) reached the source after the last catch-up (a slow request "
+                "that started before maintenance went on); run --cutover again"
+            )
     except BaseException:
         if not was_on:
             maintenance.turn_off()
         raise
     return CutoverReport(rounds, final, verification, time.monotonic() - paused)
+
+
+def changes_since(path, mark: int) -> int:
+    source = open_read_only(Path(path))
+    try:
+        return capture.current_mark(source) - mark
+    finally:
+        source.close()

@@ -239,3 +239,27 @@ def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeyp
 
     assert writer.error is None
     assert not flag.exists()
+
+
+def test_a_write_landing_after_the_last_catch_up_fails_the_cutover(source, flag, monkeypatch):
+    users = fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    real_verify = copy.verify_copy
+
+    def verify_while_a_slow_request_writes(path):
+        report = real_verify(path)
+        # A request that passed the maintenance check before it went on, writing after the
+        # verification's snapshot.
+        JournalEntry.objects.using(FILL).create(user_id=users[0].pk, content="late", size_bytes=4)
+        return report
+
+    monkeypatch.setattr(copy, "verify_copy", verify_while_a_slow_request_writes)
+
+    with pytest.raises(CommandError, match="1 change.* reached the source after the last"):
+        call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert not flag.exists()
+    monkeypatch.setattr(copy, "verify_copy", real_verify)
+    call_command("copy_from_sqlite", str(source), "--cutover")  # run again: it goes through
+    assert JournalEntry.objects.filter(content="late").exists()
+    assert flag.exists()
