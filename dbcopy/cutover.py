@@ -25,11 +25,12 @@ QUIET_SECONDS = 0.2
 QUIET_LIMIT_SECONDS = 10.0
 
 
-def wait_for_quiet(path, *, quiet: float = QUIET_SECONDS, limit: float | None = None) -> None:
+def wait_for_quiet(path, *, quiet: float | None = None, limit: float | None = None) -> None:
     """Wait until the source's change log stops growing for ``quiet`` seconds (every write
     goes through the capture triggers). Writes still coming after ``limit`` seconds mean the
     app does not see the maintenance flag: the cutover stops there. (A write that lands after
     the quiet spell cannot be lost either: the full verification would fail.)"""
+    quiet = QUIET_SECONDS if quiet is None else quiet
     limit = QUIET_LIMIT_SECONDS if limit is None else limit
     source = open_read_only(Path(path))
     try:

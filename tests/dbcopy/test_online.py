@@ -174,7 +174,9 @@ class AppWriter(Writer):
         super().write_once(alias, rng)
 
 
-def test_cutover_catches_up_pauses_writes_and_verifies(source, flag, capsys):
+def test_cutover_catches_up_pauses_writes_and_verifies(source, flag, capsys, monkeypatch):
+    # Longer than any one write of the writer takes, even on a loaded machine.
+    monkeypatch.setattr("dbcopy.cutover.QUIET_SECONDS", 1.0)
     fill(FILL, users=3)
     call_command("copy_from_sqlite", str(source), "--capture")
     writer = AppWriter(source)
@@ -225,13 +227,14 @@ def test_cutover_without_a_capture_copy_is_refused_and_leaves_maintenance_alone(
 def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeypatch):
     fill(FILL, users=2)
     call_command("copy_from_sqlite", str(source), "--capture")
-    monkeypatch.setattr("dbcopy.cutover.QUIET_LIMIT_SECONDS", 1.0)
+    monkeypatch.setattr("dbcopy.cutover.QUIET_SECONDS", 0.5)
+    monkeypatch.setattr("dbcopy.cutover.QUIET_LIMIT_SECONDS", 2.0)
     writer = Writer(source)  # an app that does not see the flag: it never stops
     writer.start()
     assert writer.started_writing.wait(30)
 
     try:
-        with pytest.raises(CommandError, match="writes went on 1 s after maintenance"):
+        with pytest.raises(CommandError, match="writes went on 2 s after maintenance"):
             call_command("copy_from_sqlite", str(source), "--cutover")
     finally:
         writer.stop.set()
