@@ -42,9 +42,9 @@ _metrics_dir = Path(
     env_setdefault("PROMETHEUS_MULTIPROC_DIR", lambda: tempfile.mkdtemp(prefix="journal-metrics-"))
 )
 
-# DRF's throttle counts live in the cache, and every worker must see the same counts or a
-# client gets workers x the rate: unless CACHE_DIR names a directory, this server gets a new
-# one of its own (settings.py puts a file cache there).
+# Every worker must see the same throttle counts or a client gets workers x the rate: unless
+# CACHE_DIR names a directory, this server gets a new one of its own for the counts file
+# (config/throttling.py).
 env_setdefault("CACHE_DIR", lambda: tempfile.mkdtemp(prefix="journal-cache-"))
 
 

@@ -28,12 +28,12 @@ PURGE_SECONDS = 60
 SETUP_ATTEMPTS = 5
 
 
-def _estimate(previous: int, current: int, window_start: float, duration: int, now: float):
-    return previous * (1 - (now - window_start) / duration) + current
-
-
-def _wait(previous: int, current: int, window: int, duration: int, limit: int, now: float):
-    """Seconds until one more request fits under ``limit``."""
+def _refusal(previous: int, current: int, window: int, duration: int, limit: int, now: float):
+    """None if one more request fits under ``limit`` (the previous window's count weighted by
+    how much of it still overlaps, plus the current one's); else the seconds until one does."""
+    overlap = 1 - (now - window * duration) / duration
+    if previous * overlap + current + 1 <= limit:
+        return None
     if limit <= 0:  # a rate of 0: nothing ever fits; try again in a period
         return float(duration)
     window_start = window * duration
@@ -59,8 +59,9 @@ class MemoryCounts:
         with self._lock:
             previous = self._counts.get((key, window - 1), (0, 0.0))[0]
             current = self._counts.get((key, window), (0, 0.0))[0]
-            if _estimate(previous, current, window * duration, duration, now) + 1 > limit:
-                return False, _wait(previous, current, window, duration, limit, now)
+            wait = _refusal(previous, current, window, duration, limit, now)
+            if wait is not None:
+                return False, wait
             self._counts[(key, window)] = (current + 1, (window + 2) * duration)
             if now >= self._next_purge:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
@@ -128,8 +129,9 @@ class SQLiteCounts:
             ).fetchall()
         )
         previous, current = counts.get(window - 1, 0), counts.get(window, 0)
-        if _estimate(previous, current, window * duration, duration, now) + 1 > limit:
-            return False, _wait(previous, current, window, duration, limit, now)
+        wait = _refusal(previous, current, window, duration, limit, now)
+        if wait is not None:
+            return False, wait
         db.execute(
             "INSERT INTO throttle_counts VALUES (?, ?, 1, ?) ON CONFLICT (key, window)"
             " DO UPDATE SET count = count + 1",
