@@ -1,15 +1,10 @@
-"""Writes of users: sign-in through an identity provider, creation, deletion."""
+"""Writes of users: creation (and its upsert on each sign-in), deletion."""
 
 from django.db import IntegrityError, transaction
-from rest_framework import exceptions
 
-from accounts import identity
-from accounts.exceptions import SignInRefused
 from accounts.locks import lock_user
 from accounts.models import User
 from accounts.selectors import get_user_by_provider
-from config.exceptions import ServiceUnavailable
-from tokens.services import TokenPair, issue_refresh_token
 
 
 def create_user(
@@ -56,28 +51,6 @@ def upsert_user(
             user.save(update_fields=[*updates, "updated_at"])
         return user
     raise IntegrityError("user could not be created or found")
-
-
-def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[User, TokenPair]:
-    """Verify an ID token, upsert its user and start a session."""
-    try:
-        verified = identity.verify_id_token(provider=provider, id_token=id_token)
-    except identity.UnknownProvider as exc:
-        raise exceptions.ValidationError({"provider": [exc.reason]}) from None
-    except identity.ProviderUnavailable as exc:
-        raise ServiceUnavailable(exc.reason) from None
-    except identity.InvalidIdToken as exc:
-        raise SignInRefused(exc.reason) from None
-    with transaction.atomic():
-        user = upsert_user(
-            provider=verified.provider,
-            provider_subject=verified.subject,
-            email=verified.email,
-            display_name=verified.display_name,
-        )
-        if not user.is_active:
-            raise SignInRefused("Account is disabled.")
-        return user, issue_refresh_token(user=user, fingerprint=fingerprint)
 
 
 def delete_user(*, user: User) -> None:

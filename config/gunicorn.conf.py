@@ -33,7 +33,7 @@ preload_app = False
 accesslog = "-"
 errorlog = "-"
 loglevel = env_str("LOG_LEVEL", "info").lower()
-logger_class = "config.logs.GunicornLogger"
+logger_class = "ops.logs.GunicornLogger"
 
 # prometheus_client's multiprocess mode: every worker writes its metrics to files in this
 # directory and /metrics merges them. It must be set before a worker imports

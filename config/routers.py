@@ -4,7 +4,7 @@ Writes always go to ``default``. Reads go to a read replica (``DATABASE_REPLICA_
 aliases in ``settings.DATABASE_REPLICAS``) unless that could show stale data:
 
 - after a write in the same scope (read-your-writes): a request is one scope
-  (``config.middleware.DatabaseRoutingMiddleware``); outside a request (a management command,
+  (``DatabaseRoutingMiddleware`` below); outside a request (a management command,
   a shell), the first write keeps the rest of that thread on ``default``;
 - inside a transaction on ``default`` (``atomic()``): its reads must see its own writes and
   its locks.
@@ -80,7 +80,7 @@ class ReplicaHealth:
             known = self._known.get(alias)
         if known is not None and time.monotonic() < known[1]:
             return known[0]
-        from config.health import probe_database  # the probe needs Django's connections
+        from ops.health import probe_database  # the probe needs Django's connections
 
         reason = probe_database(alias)
         if reason is None:
@@ -100,7 +100,7 @@ class ReplicaHealth:
             self._known[alias] = (up, until)
         if previous is not None and previous[0] == up:
             return
-        from config.metrics import set_replica_up
+        from ops.metrics import set_replica_up
 
         set_replica_up(alias, up)
         if up:
@@ -178,3 +178,15 @@ class DatabaseRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return db in (DB_DEFAULT, DB_ROLLBACK_TARGET)
+
+
+class DatabaseRoutingMiddleware:
+    """Each request is one read-your-writes scope for the database router: once it has
+    written, its reads stay on ``default``; the next request starts afresh."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with routing_scope():
+            return self.get_response(request)

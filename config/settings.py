@@ -3,7 +3,6 @@
 import hashlib
 from pathlib import Path
 
-from config.auth_providers import parse_auth_providers
 from config.database import (
     DB_DEFAULT,
     POSTGRES_ENGINE,
@@ -20,8 +19,9 @@ from config.env import (
     env_rate,
     env_str,
     env_url_prefix,
+    parse_auth_providers,
 )
-from config.logs import logging_config
+from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
-    "config.apps.OperationsConfig",
+    "ops.apps.OpsConfig",
     "accounts",
     "tokens",
     "journal",
@@ -57,12 +57,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: django-prometheus times and counts everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "config.middleware.RequestIdMiddleware",
+    "ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.RequestBodyLimitMiddleware",
-    "config.middleware.DatabaseRoutingMiddleware",
-    "dbcopy.maintenance.MaintenanceModeMiddleware",
+    "ops.middleware.RequestBodyLimitMiddleware",
+    "config.routers.DatabaseRoutingMiddleware",
+    "ops.maintenance.MaintenanceModeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,8 +73,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-# bench/api.py only: mounts bench/bare_urls.py at /bench/bare/ (the benchmark's ceiling).
-BENCH_BARE_VIEWS = env_bool("BENCH_BARE_VIEWS", False)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -174,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "ops.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Proxies in front of the app that append to X-Forwarded-For: the client address is the
     # one they saw. 0: the address of the connection itself (X-Forwarded-For is ignored).
@@ -206,11 +204,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "SubscriptionStatusEnum": "subscriptions.models.SubscriptionStatus",
-        "WebhookOutcomeEnum": ["processed", "duplicate", "ignored"],
+        "WebhookOutcomeEnum": "subscriptions.models.WebhookOutcome",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_site_wide_behaviour",
+        "ops.openapi.add_site_wide_behaviour",
     ],
 }
 
@@ -233,7 +231,7 @@ REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)
 JOURNAL_MAX_ENTRY_BYTES = env_int("JOURNAL_MAX_ENTRY_BYTES", 65536, minimum=1)
 # The largest legitimate body is an entry at the limit, JSON-escaped: a control character
 # becomes \u00XX (6 bytes for 1), so 6 times the entry plus room for the rest. Larger bodies
-# are refused with 413 before they are read (config.middleware.RequestBodyLimitMiddleware).
+# are refused with 413 before they are read (ops.middleware.RequestBodyLimitMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * JOURNAL_MAX_ENTRY_BYTES + 64 * 1024
 JOURNAL_QUOTA_FREE_BYTES = env_int("JOURNAL_QUOTA_FREE_BYTES", 1048576)
 JOURNAL_QUOTA_PREMIUM_BYTES = env_int("JOURNAL_QUOTA_PREMIUM_BYTES", 104857600)

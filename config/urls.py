@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.health import HealthView, ReadinessView
-from config.metrics import metrics_view
+from ops.health import HealthView, ReadinessView
+from ops.metrics import metrics_view
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -22,11 +22,8 @@ urlpatterns = [
     path("readyz", ReadinessView.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
-# bench/api.py's ceiling: bare views beside the API, only when BENCH_BARE_VIEWS=1.
-if settings.BENCH_BARE_VIEWS:
-    urlpatterns.append(path("bench/bare/", include("bench.bare_urls")))
 
-handler400 = "config.exceptions.bad_request"
-handler403 = "config.exceptions.permission_denied"
-handler404 = "config.exceptions.not_found"
-handler500 = "config.exceptions.server_error"
+handler400 = "ops.exceptions.bad_request"
+handler403 = "ops.exceptions.permission_denied"
+handler404 = "ops.exceptions.not_found"
+handler500 = "ops.exceptions.server_error"

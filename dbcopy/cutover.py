@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbcopy import capture, copy, maintenance
+from dbcopy import capture, copy
 from dbcopy.copy import CatchUpReport, CopyFailed, VerificationFailed
 from dbcopy.progress import Progress
 from dbcopy.source import open_read_only
 from dbcopy.verify import VerifyReport
+from ops import maintenance
 
 # A round that replays at most this many rows is small enough to pause writes for the next.
 SETTLED_ROWS = 1000

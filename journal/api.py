@@ -1,7 +1,6 @@
 import json
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -9,17 +8,15 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from config.openapi import UNAUTHORIZED, error
 from journal import selectors, services
 from journal.serializers import (
     EntryInputSerializer,
     EntrySerializer,
     PageQuerySerializer,
     UsageSerializer,
-    entries_data,
-    entry_data,
     parse_page_query,
 )
+from ops.openapi import UNAUTHORIZED, error
 
 ENTRY_PAGE = inline_serializer(
     "EntryPage",
@@ -79,7 +76,7 @@ class EntryListView(APIView):
                 "count": count,
                 "next": next_url,
                 "previous": previous_url,
-                "results": entries_data(entries),
+                "results": EntrySerializer(entries, many=True).data,
             }
         )
 
@@ -100,7 +97,7 @@ class EntryListView(APIView):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.insert_journal_entry(user=request.user, **data.validated_data)
-        return Response(entry_data(entry), status=status.HTTP_201_CREATED)
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
 class EntryDetailView(APIView):
@@ -112,7 +109,7 @@ class EntryDetailView(APIView):
     )
     def get(self, request, entry_id):
         entry = selectors.get_journal_entry(user=request.user, entry_id=entry_id)
-        return Response(entry_data(entry))
+        return Response(EntrySerializer(entry).data)
 
     @extend_schema(
         operation_id="update_entry",
@@ -135,7 +132,7 @@ class EntryDetailView(APIView):
         entry = services.update_journal_entry(
             user=request.user, entry_id=entry_id, **data.validated_data
         )
-        return Response(entry_data(entry))
+        return Response(EntrySerializer(entry).data)
 
     @extend_schema(
         operation_id="delete_entry",
@@ -164,10 +161,11 @@ class UsageView(APIView):
 
 
 def _export_chunks(entries):
-    current = timezone.get_current_timezone()
+    serializer = EntrySerializer()  # one instance: its fields are built once, not per entry
     yield "["
     for index, entry in enumerate(entries):
-        yield ("," if index else "") + json.dumps(entry_data(entry, current), cls=JSONEncoder)
+        data = serializer.to_representation(entry)
+        yield ("," if index else "") + json.dumps(data, cls=JSONEncoder)
     yield "]"
 
 

@@ -5,10 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections, router
 from django.db.models import Count, Sum
 
-from config.rows import row_loader, select_columns
 from journal.exceptions import EntryNotFound
 from journal.models import JournalEntry
 from subscriptions.selectors import has_entitled_subscription
@@ -23,33 +21,12 @@ class Usage:
     entries: int
 
 
-def _entries_sql(connection) -> tuple[str, str]:
-    """The table and the user column of entries, quoted for this connection."""
-    quote = connection.ops.quote_name
-    return quote(JournalEntry._meta.db_table), quote(JournalEntry._meta.get_field("user").column)
-
-
 def list_journal_entries(*, user, limit: int, offset: int) -> tuple[int, list[JournalEntry]]:
-    """One page of the user's entries, newest first, and the total count (two queries, on the
-    alias the router gives reads). The SQL is written out: the list is the busiest endpoint,
-    and building these queries with the ORM took longer than running them."""
-    alias = router.db_for_read(JournalEntry)
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    table, user_column = _entries_sql(connection)
-    user_id = JournalEntry._meta.get_field("user").get_db_prep_value(user.pk, connection)
-    load = row_loader(JournalEntry, alias, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_columns(JournalEntry, JournalEntry._meta.db_table, connection)}"  # noqa: S608
-            f" FROM {table} WHERE {user_column} = %s"
-            f" ORDER BY {quote('created_at')} DESC, {quote('id')} DESC LIMIT %s OFFSET %s",
-            [user_id, limit, offset],
-        )
-        page = [load(row) for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {user_column} = %s", [user_id])  # noqa: S608
-        count = cursor.fetchone()[0]
-    return count, page
+    """One page of the user's entries, newest first, and the total count: two queries, on the
+    alias the router gives reads, whatever the page size."""
+    entries = JournalEntry.objects.filter(user=user)
+    page = list(entries.order_by("-created_at", "-id")[offset : offset + limit])
+    return entries.count(), page
 
 
 def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
@@ -61,17 +38,10 @@ def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
 
 
 def total_journal_bytes(*, user) -> int:
-    """Bytes of all the user's entries (every write checks it: the SQL is written out)."""
-    connection = connections[router.db_for_read(JournalEntry)]
-    table, user_column = _entries_sql(connection)
-    user_id = JournalEntry._meta.get_field("user").get_db_prep_value(user.pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT SUM({connection.ops.quote_name('size_bytes')}) FROM {table}"  # noqa: S608
-            f" WHERE {user_column} = %s",
-            [user_id],
-        )
-        return cursor.fetchone()[0] or 0
+    """Bytes of all the user's entries."""
+    return JournalEntry.objects.filter(user=user).aggregate(total=Sum("size_bytes", default=0))[
+        "total"
+    ]
 
 
 def quota_bytes_for_user(*, user) -> int:

@@ -1,37 +1,19 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
-from config.throttling import ClientAddressThrottle
+from ops.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
+from ops.views import PublicAPIView
 from subscriptions import selectors, services
 from subscriptions.exceptions import MalformedEvent
 from subscriptions.serializers import (
-    SubscriptionSerializer,
+    SubscriptionSummarySerializer,
     WebhookEventSerializer,
-    subscription_summary_data,
+    WebhookResultSerializer,
 )
 from subscriptions.webhook import SIGNATURE_HEADER, parse_event, verify_signature
-
-SUBSCRIPTION_SUMMARY = inline_serializer(
-    "SubscriptionSummary",
-    fields={
-        "active": SubscriptionSerializer(
-            allow_null=True, help_text="The subscription in `active` or `grace`, if any."
-        ),
-        "latest": SubscriptionSerializer(
-            allow_null=True, help_text="The most recently updated one, whatever its status."
-        ),
-    },
-)
-WEBHOOK_RESULT = inline_serializer(
-    "WebhookResult",
-    fields={"status": serializers.ChoiceField(choices=["processed", "duplicate", "ignored"])},
-)
 
 
 class SubscriptionView(APIView):
@@ -39,25 +21,21 @@ class SubscriptionView(APIView):
         operation_id="subscription",
         tags=["subscriptions"],
         summary="The user's subscription state",
-        responses={200: SUBSCRIPTION_SUMMARY, 401: UNAUTHORIZED},
+        responses={200: SubscriptionSummarySerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        return Response(
-            subscription_summary_data(
-                active=selectors.get_active_subscription_for_user(user=request.user),
-                latest=selectors.get_latest_subscription_for_user(user=request.user),
-            )
-        )
+        summary = {
+            "active": selectors.get_active_subscription_for_user(user=request.user),
+            "latest": selectors.get_latest_subscription_for_user(user=request.user),
+        }
+        return Response(SubscriptionSummarySerializer(summary).data)
 
 
-class WebhookView(APIView):
+class WebhookView(PublicAPIView):
     """The payment provider's signed events. Authenticated by the signature alone; the body
     is never parsed by DRF, because the signature covers its exact bytes."""
 
-    authentication_classes = []
-    permission_classes = [AllowAny]
     parser_classes = []
-    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "webhook"
 
     @extend_schema(
@@ -79,7 +57,7 @@ class WebhookView(APIView):
             RETRY_AFTER,
         ],
         responses={
-            200: WEBHOOK_RESULT,
+            200: WebhookResultSerializer,
             400: error("The body is not a valid event (`malformed_event`)."),
             401: error(
                 "The signature is missing, malformed, wrong or stale (`missing_signature`, "
@@ -100,4 +78,4 @@ class WebhookView(APIView):
             secrets=settings.SUBSCRIPTION_WEBHOOK_SECRETS,
         )
         outcome = services.process_webhook_event(event=parse_event(body))
-        return Response({"status": outcome})
+        return Response(WebhookResultSerializer({"status": outcome}).data)

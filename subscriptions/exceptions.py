@@ -1,6 +1,6 @@
 from rest_framework import exceptions, status
 
-from config.exceptions import ServiceUnavailable
+from ops.exceptions import ServiceUnavailable
 
 
 class InvalidSignature(exceptions.APIException):

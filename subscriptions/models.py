@@ -55,6 +55,14 @@ class Subscription(models.Model):
         return f"{self.provider}:{self.provider_subscription_id} ({self.status})"
 
 
+class WebhookOutcome(models.TextChoices):
+    """What the webhook answers for an event (``status`` of its response)."""
+
+    PROCESSED = "processed"  # applied, or recorded as stale (older than the state it has)
+    DUPLICATE = "duplicate"  # already recorded: nothing changes
+    IGNORED = "ignored"  # unknown user, or another user's subscription: recorded only
+
+
 class SubscriptionEvent(models.Model):
     """Every webhook event received, applied or not: the audit trail. Idempotency key:
     (provider, event_id). Kept, without the user link, when the user deletes the account."""

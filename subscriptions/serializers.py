@@ -3,8 +3,8 @@ from datetime import UTC
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from config.fields import StrictCharField
-from subscriptions.models import Subscription, SubscriptionStatus
+from ops.fields import StrictCharField
+from subscriptions.models import Subscription, SubscriptionStatus, WebhookOutcome
 
 # 9999-12-31T23:59:59Z: the last second a Python datetime (and so the ORM) can hold.
 MAX_UNIX_SECONDS = 253402300799
@@ -87,8 +87,14 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def subscription_summary_data(*, active: Subscription | None, latest: Subscription | None) -> dict:
-    return {
-        "active": SubscriptionSerializer(active).data if active is not None else None,
-        "latest": SubscriptionSerializer(latest).data if latest is not None else None,
-    }
+class SubscriptionSummarySerializer(serializers.Serializer):
+    active = SubscriptionSerializer(
+        allow_null=True, help_text="The subscription in `active` or `grace`, if any."
+    )
+    latest = SubscriptionSerializer(
+        allow_null=True, help_text="The most recently updated one, whatever its status."
+    )
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=WebhookOutcome.choices)

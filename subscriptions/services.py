@@ -24,17 +24,13 @@ from subscriptions.models import (
     Subscription,
     SubscriptionEvent,
     SubscriptionStatus,
+    WebhookOutcome,
 )
 from subscriptions.webhook import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 Outcome = SubscriptionEvent.Outcome
-
-# What the webhook answers.
-WEBHOOK_PROCESSED = "processed"
-WEBHOOK_DUPLICATE = "duplicate"
-WEBHOOK_IGNORED = "ignored"
 
 
 @dataclass(frozen=True)
@@ -220,7 +216,7 @@ def _settle_entitlement(
     return status
 
 
-def process_webhook_event(*, event: WebhookEvent) -> str:
+def process_webhook_event(*, event: WebhookEvent) -> WebhookOutcome:
     """Record and apply one verified webhook event, in one transaction; returns what the
     webhook answers: ``processed`` (also for a stale event, which is recorded but changes
     nothing), ``duplicate`` (already recorded: nothing changes) or ``ignored`` (unknown user,
@@ -240,7 +236,7 @@ def process_webhook_event(*, event: WebhookEvent) -> str:
         )
         if record is None:
             logger.info("duplicate webhook event %s:%s", event.provider, event.event_id)
-            return WEBHOOK_DUPLICATE
+            return WebhookOutcome.DUPLICATE
         # Locked before it is read, so the account cannot be deleted under us.
         lock_user(user_id=event.user_id)
         user = get_user_by_id(user_id=event.user_id)
@@ -251,7 +247,7 @@ def process_webhook_event(*, event: WebhookEvent) -> str:
                 event.event_id,
                 event.user_id,
             )
-            return WEBHOOK_IGNORED
+            return WebhookOutcome.IGNORED
         applied = upsert_active_subscription(
             user=user,
             provider=event.provider,
@@ -266,8 +262,8 @@ def process_webhook_event(*, event: WebhookEvent) -> str:
         record.outcome = applied.outcome
         record.save(update_fields=["user", "subscription", "outcome"])
     if applied.outcome == Outcome.IGNORED:
-        return WEBHOOK_IGNORED
-    return WEBHOOK_PROCESSED
+        return WebhookOutcome.IGNORED
+    return WebhookOutcome.PROCESSED
 
 
 def run_expiry_sweep() -> dict[str, int]:

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
 from config.database import DB_DEFAULT, DB_REPLICA_1
-from config.throttling import counts
+from ops.throttling import counts
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
 

@@ -1,36 +1,51 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
-from config.throttling import ClientAddressThrottle
+from ops.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
+from ops.views import PublicAPIView
 from tokens import selectors, services
 from tokens.serializers import (
+    LoginResponseSerializer,
+    LoginSerializer,
     LogoutSerializer,
     RefreshSerializer,
     SessionSerializer,
-    token_pair_data,
-)
-
-TOKEN_PAIR = inline_serializer(
-    "TokenPair",
-    fields={
-        "access": serializers.CharField(
-            help_text="Access token (JWT) for `Authorization: Bearer`."
-        ),
-        "refresh": serializers.CharField(help_text="The next refresh token: this one is spent."),
-        "token_type": serializers.ChoiceField(choices=["Bearer"]),
-        "expires_in": serializers.IntegerField(help_text="Seconds the access token lives."),
-    },
+    TokenPairSerializer,
 )
 
 
-class RefreshView(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ClientAddressThrottle]
+class LoginView(PublicAPIView):
+    throttle_scope = "login"
+
+    @extend_schema(
+        operation_id="login",
+        tags=["auth"],
+        summary="Sign in with an identity provider's ID token",
+        description="Finds or creates the user of a verified ID token and starts a session "
+        "(a refresh token family). `fingerprint` binds the session to a device.",
+        request=LoginSerializer,
+        responses={
+            200: LoginResponseSerializer,
+            400: error("Malformed body, or an unknown provider (`invalid`)."),
+            401: error(
+                "The ID token is invalid, expired, for another audience or issuer, "
+                "or the account is disabled (`sign_in_refused`)."
+            ),
+            429: THROTTLED,
+            503: error("The provider's keys are unreachable (`service_unavailable`)."),
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _, pair = services.sign_in(**serializer.validated_data)
+        return Response(LoginResponseSerializer(pair).data)
+
+
+class RefreshView(PublicAPIView):
     throttle_scope = "refresh"
 
     @extend_schema(
@@ -41,7 +56,7 @@ class RefreshView(APIView):
         "its whole session (theft detection).",
         request=RefreshSerializer,
         responses={
-            200: TOKEN_PAIR,
+            200: TokenPairSerializer,
             400: error("Malformed body (`invalid`)."),
             401: error(
                 "Unknown, expired, revoked or already used refresh token, or a fingerprint "
@@ -58,7 +73,7 @@ class RefreshView(APIView):
             raw_token=serializer.validated_data["refresh"],
             fingerprint=serializer.validated_data.get("fingerprint"),
         )
-        return Response(token_pair_data(pair))
+        return Response(TokenPairSerializer(pair).data)
 
 
 class LogoutView(APIView):

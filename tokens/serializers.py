@@ -1,16 +1,28 @@
 from rest_framework import serializers
 
-from config.fields import StrictCharField
-from tokens.services import TokenPair
+from accounts.serializers import UserSerializer
+from ops.fields import StrictCharField
 
 
-def token_pair_data(pair: TokenPair) -> dict:
-    return {
-        "access": pair.access,
-        "refresh": pair.refresh,
-        "token_type": "Bearer",
-        "expires_in": pair.expires_in,
-    }
+class LoginSerializer(serializers.Serializer):
+    provider = StrictCharField(max_length=32)
+    id_token = StrictCharField(max_length=16384, trim_whitespace=True)
+    fingerprint = StrictCharField(max_length=255, required=False, allow_blank=True)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    """A ``tokens.services.TokenPair``, as login and refresh answer it."""
+
+    access = serializers.CharField(help_text="Access token (JWT) for `Authorization: Bearer`.")
+    refresh = serializers.CharField(
+        help_text="The next refresh token: present it once to auth/refresh."
+    )
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(help_text="Seconds the access token lives.")
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    user = UserSerializer(source="session.user")
 
 
 class RefreshSerializer(serializers.Serializer):

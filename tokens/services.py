@@ -1,4 +1,4 @@
-"""Writes of tokens and sessions: login, rotation, revocation, purge."""
+"""Writes of tokens and sessions: sign-in, rotation, revocation, purge."""
 
 import logging
 import secrets
@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
+from rest_framework import exceptions
 
-from config.rows import insert_row, update_row
+from accounts import identity
+from accounts.models import User
+from accounts.services import upsert_user
+from ops.exceptions import ServiceUnavailable
 from tokens.access import AccessClaims, encode_access_token
-from tokens.exceptions import InvalidRefreshToken, SessionNotFound
+from tokens.exceptions import InvalidRefreshToken, SessionNotFound, SignInRefused
 from tokens.models import RefreshToken, RevokedJti, Session
 from tokens.selectors import find_refresh_token, hash_refresh_token
 
@@ -28,6 +32,7 @@ class TokenPair:
     refresh: str
     expires_in: int
     session: Session
+    token_type: str = "Bearer"
 
 
 def _refresh_expiry(now: datetime) -> datetime:
@@ -35,13 +40,10 @@ def _refresh_expiry(now: datetime) -> datetime:
 
 
 def _new_refresh_token(*, session: Session, now: datetime) -> str:
-    """The next current token of ``session``. A single-row INSERT written out: every login
-    and refresh runs it, and the ORM took longer to build it than the database to run it."""
+    """The next current token of ``session``; only its hash is stored."""
     raw_token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
-    insert_row(
-        RefreshToken,
-        connections[router.db_for_write(RefreshToken)],
-        {"session": session.pk, "token_hash": hash_refresh_token(raw_token), "created_at": now},
+    RefreshToken.objects.create(
+        session=session, token_hash=hash_refresh_token(raw_token), created_at=now
     )
     return raw_token
 
@@ -70,6 +72,28 @@ def issue_refresh_token(*, user, fingerprint: str = "") -> TokenPair:
     return _pair(session, raw_refresh)
 
 
+def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[User, TokenPair]:
+    """Verify an ID token, upsert its user and start a session."""
+    try:
+        verified = identity.verify_id_token(provider=provider, id_token=id_token)
+    except identity.UnknownProvider as exc:
+        raise exceptions.ValidationError({"provider": [exc.reason]}) from None
+    except identity.ProviderUnavailable as exc:
+        raise ServiceUnavailable(exc.reason) from None
+    except identity.InvalidIdToken as exc:
+        raise SignInRefused(exc.reason) from None
+    with transaction.atomic():
+        user = upsert_user(
+            provider=verified.provider,
+            provider_subject=verified.subject,
+            email=verified.email,
+            display_name=verified.display_name,
+        )
+        if not user.is_active:
+            raise SignInRefused("Account is disabled.")
+        return user, issue_refresh_token(user=user, fingerprint=fingerprint)
+
+
 def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> TokenPair:
     """Exchange a current refresh token for a new pair in the same session.
 
@@ -96,20 +120,16 @@ def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> T
                 raise InvalidRefreshToken("Refresh token is bound to another client.")
             if not session.user.is_active:
                 raise InvalidRefreshToken("Account is disabled.")
-            # The writes are written out as SQL, like the read: see _new_refresh_token.
-            connection = connections[router.db_for_write(RefreshToken)]
-            won = update_row(
-                RefreshToken, connection, token.pk, {"rotated_at": now}, where_null=["rotated_at"]
+            # The row count decides a race: of two rotations of one token, one updates it.
+            won = RefreshToken.objects.filter(pk=token.pk, rotated_at__isnull=True).update(
+                rotated_at=now
             )
             if not won:
                 raise InvalidRefreshToken("Refresh token has already been used.")
             session.last_used_at = now
             session.expires_at = _refresh_expiry(now)
-            update_row(
-                Session,
-                connection,
-                session.pk,
-                {"last_used_at": now, "expires_at": session.expires_at},
+            Session.objects.filter(pk=session.pk).update(
+                last_used_at=now, expires_at=session.expires_at
             )
             raw_refresh = _new_refresh_token(session=session, now=now)
     if reused is not None:

@@ -4,9 +4,8 @@ import pytest
 from django.db import connection
 from django.db.utils import ConnectionHandler
 
-from config.auth_providers import parse_auth_providers
 from config.database import database_config, sqlite_config
-from config.env import ConfigError
+from config.env import ConfigError, parse_auth_providers
 from config.routers import DatabaseRouter
 from tests.processes import run_manage
 

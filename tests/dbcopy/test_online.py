@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import copy, maintenance
+from dbcopy import copy
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.source import close_alias, register_sqlite_alias
 from journal.models import JournalEntry
+from ops import maintenance
 from subscriptions.models import SubscriptionEvent
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import differences, fill

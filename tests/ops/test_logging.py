@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from config.logs import JsonFormatter, RequestIdFilter, redact
+from ops.logs import JsonFormatter, RequestIdFilter, redact
 
 pytestmark = pytest.mark.django_db
 
@@ -139,5 +139,5 @@ def test_redaction_masks_credentials_and_nothing_else(text, expected):
 def test_the_configured_logging_writes_json_with_the_request_id():
     console = settings.LOGGING["handlers"]["console"]
 
-    assert settings.LOGGING["formatters"][console["formatter"]]["()"] == "config.logs.JsonFormatter"
-    assert settings.LOGGING["filters"][console["filters"][0]]["()"] == "config.logs.RequestIdFilter"
+    assert settings.LOGGING["formatters"][console["formatter"]]["()"] == "ops.logs.JsonFormatter"
+    assert settings.LOGGING["filters"][console["filters"][0]]["()"] == "ops.logs.RequestIdFilter"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.throttling import MemoryCounts, SQLiteCounts
+from ops.throttling import MemoryCounts, SQLiteCounts
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT, MINUTE = 4, 60
@@ -78,7 +78,7 @@ import os, sys
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
 import django
 django.setup()
-from config.throttling import SQLiteCounts
+from ops.throttling import SQLiteCounts
 store = SQLiteCounts(sys.argv[1])
 sys.stdin.readline()  # all processes start counting together
 print(sum(store.hit("login:203.0.113.7", 4, 60, 600.0)[0] for _ in range(3)))

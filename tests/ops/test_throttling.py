@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from config.throttling import ClientAddressThrottle
+from ops.throttling import ClientAddressThrottle
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,11 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 
-from config.commands import environment_errors
 from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
 from dbcopy.tables import UnsupportedColumn
+from ops.commands import environment_errors
 
 
 @contextmanager

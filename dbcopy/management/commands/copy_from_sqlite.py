@@ -1,9 +1,10 @@
 from django.core.management.base import CommandError
 
-from config.commands import OperatorCommand
-from dbcopy import copy, maintenance
+from dbcopy import copy
 from dbcopy.cutover import cutover as run_cutover
 from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
+from ops import maintenance
+from ops.commands import OperatorCommand
 
 
 class Command(OperatorCommand):

@@ -1,6 +1,6 @@
-from config.commands import OperatorCommand
 from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
 from dbcopy.rollback import copy_postgres_to_sqlite
+from ops.commands import OperatorCommand
 
 
 class Command(OperatorCommand):

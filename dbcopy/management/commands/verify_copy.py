@@ -1,6 +1,6 @@
-from config.commands import OperatorCommand
 from dbcopy import copy
 from dbcopy.management.commands._common import one_line_errors, report_verification
+from ops.commands import OperatorCommand
 
 
 class Command(OperatorCommand):

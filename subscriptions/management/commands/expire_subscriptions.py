@@ -1,4 +1,4 @@
-from config.commands import OperatorCommand
+from ops.commands import OperatorCommand
 from subscriptions.services import run_expiry_sweep
 
 

@@ -5,7 +5,7 @@ from django.core.validators import validate_email
 from django.forms import ValidationError
 
 from accounts.services import upsert_user
-from config.commands import OperatorCommand
+from ops.commands import OperatorCommand
 from tokens.services import issue_refresh_token
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from config.commands import OperatorCommand
+from ops.commands import OperatorCommand
 from tokens.services import purge_expired_tokens
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
-from config.commands import OperatorCommand
-from dbcopy import maintenance
+from ops import maintenance
+from ops.commands import OperatorCommand
 
 
 class Command(OperatorCommand):

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line, each carrying the id of the request it belongs
 to, with anything that looks like a credential masked.
 
-``request_id`` is set by ``config.middleware.RequestIdMiddleware`` for the duration of a
+``request_id`` is set by ``ops.middleware.RequestIdMiddleware`` for the duration of a
 request; ``RequestIdFilter`` copies it onto every record, so a log line written anywhere while
 a request is served names that request. The same formatter renders gunicorn's own logs and its
 access log (``GunicornLogger``), so the whole process writes one format.
@@ -91,8 +91,8 @@ def logging_config(level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
-        "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+        "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+        "formatters": {"json": {"()": "ops.logs.JsonFormatter"}},
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",

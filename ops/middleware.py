@@ -1,5 +1,4 @@
-"""Middleware of the whole site: the request id, the request body limit and the database
-routing scope of a request."""
+"""Middleware of the whole site: the request id and the request body limit."""
 
 import re
 import uuid
@@ -7,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from config import logs, routers
+from ops import logs
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is kept only if it is short and plain: it is echoed in a header and written
@@ -66,15 +65,3 @@ class RequestBodyLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
-
-
-class DatabaseRoutingMiddleware:
-    """Each request is one read-your-writes scope for the database router: once it has
-    written, its reads stay on ``default``; the next request starts afresh."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with routers.routing_scope():
-            return self.get_response(request)

@@ -2,16 +2,15 @@ from django.apps import AppConfig
 from django.core.signals import request_finished
 
 
-class OperationsConfig(AppConfig):
-    """The project package as an app, for what must be wired once at start-up: the pool
-    gauges refreshed after every request, and the OpenAPI description of the authentication."""
+class OpsConfig(AppConfig):
+    """The site's runtime shared by every app, wired once at start-up: the pool gauges
+    refreshed after every request, and the OpenAPI description of the authentication."""
 
-    name = "config"
-    label = "operations"
+    name = "ops"
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from config import metrics, openapi  # noqa: F401 (openapi registers an extension)
+        from ops import metrics, openapi  # noqa: F401 (openapi registers an extension)
 
         # Connected after Django's own close_old_connections, so the request's connection is
         # already back in the pool when the gauges are read.

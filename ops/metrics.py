@@ -9,6 +9,7 @@ first, so a scrape never shows values older than each worker's last request.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -64,17 +65,19 @@ REPLICA_UP = Gauge(
     ["alias"],
     multiprocess_mode="livemin",
 )
-# Domain gauges: counted by whichever worker answers the scrape; the latest value wins.
-USERS = Gauge(
-    "journal_users",
-    "App users (accounts from an identity provider; staff accounts are not counted).",
-    multiprocess_mode="mostrecent",
-)
-ACTIVE_SUBSCRIPTIONS = Gauge(
-    "journal_active_subscriptions",
-    "Subscriptions in active or grace status (users with the premium quota).",
-    multiprocess_mode="mostrecent",
-)
+# Domain gauges, declared by the apps that own the data (``register_domain_gauge`` in their
+# ``AppConfig.ready``): counted by whichever worker answers the scrape; the latest value wins.
+_domain_gauges: dict[str, tuple[Gauge, Callable[[], int]]] = {}
+
+
+def register_domain_gauge(name: str, documentation: str, count: Callable[[], int]) -> None:
+    """Publish ``count()`` (a selector of the app that owns the data) as the gauge ``name``,
+    read afresh on every scrape. Registering a name again replaces its count."""
+    if name in _domain_gauges:
+        gauge = _domain_gauges[name][0]
+    else:
+        gauge = Gauge(name, documentation, multiprocess_mode="mostrecent")
+    _domain_gauges[name] = (gauge, count)
 
 
 def _pools():
@@ -94,18 +97,14 @@ def update_pool_gauges(**_signal_kwargs) -> None:
 
 
 def update_domain_gauges() -> None:
-    # Two counts, read like any other read (a replica if there is one).
-    from accounts.models import User
-    from subscriptions.models import ENTITLED_STATUSES, Subscription
-
+    # Counts read like any other read (a replica if there is one); all or none are updated.
     try:
-        users = User.objects.filter(provider__isnull=False).count()
-        active = Subscription.objects.filter(status__in=ENTITLED_STATUSES).count()
+        values = [(gauge, count()) for gauge, count in _domain_gauges.values()]
     except DatabaseError as exc:
         logger.warning("domain metrics not updated: %s", str(exc).strip().splitlines()[0])
         return
-    USERS.set(users)
-    ACTIVE_SUBSCRIPTIONS.set(active)
+    for gauge, value in values:
+        gauge.set(value)
 
 
 def set_replica_up(alias: str, up: bool) -> None:

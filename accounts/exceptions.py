@@ -1,8 +1,0 @@
-from rest_framework import exceptions, status
-
-
-class SignInRefused(exceptions.APIException):
-    # Not AuthenticationFailed: DRF turns that into 403 on views without authentication.
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Sign-in refused."
-    default_code = "sign_in_refused"
