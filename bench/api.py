@@ -1,18 +1,29 @@
-"""Measure the API under gunicorn against a bare Django view doing the same work (the ceiling).
+"""Measure the API under gunicorn against a textbook DRF peer and a bare Django view (the ceiling).
 
-Seeds a database (SQLite, then PostgreSQL) with users, entries and sessions, starts the app
-under gunicorn with production settings (DEBUG=0, sync workers) on a free loopback port, drives
-it with wrk from a separate process and prints requests/s, p50, p99 and errors (non-2xx
-answers and socket errors) for: list 20 entries, create an entry, refresh a token and
-GET /api/v1/me; beside each, the same SQL and JSON from bench/bare_views.py (mounted with
-BENCH_BARE_VIEWS=1), and the ratio API / bare. API and bare take turns for --rounds runs each
-and the median run of each is printed.
+Seeds a database (SQLite, then PostgreSQL) with users, entries, sessions and tokens, starts
+the app under gunicorn with its production settings (DEBUG=0, sync workers) plus the
+benchmark's views (DJANGO_SETTINGS_MODULE=bench.settings, URLs in bench/urls.py) on a free
+loopback port, drives it with wrk from a separate process and prints requests/s, p50, p99 and
+errors (non-2xx answers and socket errors) for four endpoints: list 20 entries, create an
+entry, refresh a token and GET me. Each is measured three ways:
+
+- ours: the app's endpoint under /api/v1/;
+- peer: the same endpoint as DRF's and simplejwt's documentation write it (bench/peer_views.py
+  at /bench/peer/: generic views, ModelSerializers, LimitOffsetPagination, JWTAuthentication,
+  simplejwt's TokenRefreshView with rotation and the blacklist), no quota, no rate limit, no
+  reuse detection;
+- bare: the app's SQL and JSON in a plain Django view (bench/bare_views.py at /bench/bare/),
+  the ceiling of this stack.
+
+The three take turns for --rounds runs each and the median run of each is printed, with the
+ratios ours/peer and ours/bare.
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 3] [--connections 4]
-                                  [--legs sqlite,postgres]
+                                  [--legs sqlite,postgres] [--pg postgresql://...]
 
-Needs wrk (apt-get install wrk) and, for the PostgreSQL leg, a server it may create the
-database `bench_api` on (--pg, default the local one).
+Needs the bench extra (`pip install -e '.[bench]'`, which `make install` does:
+djangorestframework-simplejwt), wrk (apt-get install wrk) and, for the PostgreSQL leg, a
+server it may create the database `bench_api` on (--pg, default the local one).
 """
 
 import argparse
@@ -44,12 +55,15 @@ function request()
 end
 """
 
+# Each endpoint three ways, in the order they take turns: the app, the textbook, the ceiling.
+VARIANTS = ("ours", "peer", "bare")
+PREFIXES = {"ours": "/api/v1/", "peer": "/bench/peer/", "bare": "/bench/bare/"}
 SCENARIOS = [
-    # name, API path, bare path, method, what the seed gives it
-    ("list 20 entries", "/api/v1/journal/entries?limit=20", "/bench/bare/journal/entries?limit=20"),
-    ("create an entry", "/api/v1/journal/entries", "/bench/bare/journal/entries"),
-    ("refresh a token", "/api/v1/auth/refresh", "/bench/bare/auth/refresh"),
-    ("GET /api/v1/me", "/api/v1/me", "/bench/bare/me"),
+    # kind, label, path under each prefix
+    ("list", "list 20 entries", "journal/entries?limit=20"),
+    ("create", "create an entry", "journal/entries"),
+    ("refresh", "refresh a token", "auth/refresh"),
+    ("me", "GET me", "me"),
 ]
 
 
@@ -61,6 +75,8 @@ def app_env(database, **extra):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
     env.update(
         {
+            # The app's settings plus the peer's and the benchmark's URLs.
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DEBUG": "0",
             "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789-abcdefghij",
             "ACCESS_TOKEN_TTL_SECONDS": "86400",
@@ -88,7 +104,7 @@ def seed(args):
     """Runs inside the app's environment (a subprocess): users, entries, sessions, tokens."""
     # Run as a script, bench/ is first on the path, and bench/copy.py would shadow `copy`.
     sys.path[0] = str(ROOT)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
@@ -96,7 +112,9 @@ def seed(args):
     from random import Random
 
     from django.conf import settings
+    from django.db import transaction
     from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken as PeerRefreshToken
 
     from accounts.models import User
     from journal.models import JournalEntry
@@ -134,16 +152,23 @@ def seed(args):
     # size_bytes as the API computes it (the quota sums it).
     for entry in JournalEntry.objects.filter(size_bytes=0).iterator():
         JournalEntry.objects.filter(pk=entry.pk).update(size_bytes=len(entry.content.encode()))
-    # Each create run writes as its own user: every create sums the user's entries, so the
-    # second run must not start with the first run's entries.
+    # All three read as users[0]. Each create run writes as its own user: every create of
+    # ours and bare sums the user's entries, so a run must not start with another's entries.
     out = {
-        "reader_access": issue_refresh_token(user=users[0]).access,
-        "writer_access": issue_refresh_token(user=users[1]).access,
-        "bare_writer_access": issue_refresh_token(user=users[2]).access,
-        "pools": [],
+        "reader": {
+            "ours": issue_refresh_token(user=users[0]).access,
+            "peer": str(PeerRefreshToken.for_user(users[0]).access_token),
+            "bare": issue_refresh_token(user=users[0]).access,
+        },
+        "writer": {
+            "ours": issue_refresh_token(user=users[1]).access,
+            "peer": str(PeerRefreshToken.for_user(users[3]).access_token),
+            "bare": issue_refresh_token(user=users[2]).access,
+        },
+        "pools": {},
     }
     expires = now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
-    for pool in range(2):  # one for the API, one for the bare view
+    for pool, variant in enumerate(("ours", "bare")):  # the app's refresh tokens
         sessions = Session.objects.bulk_create(
             Session(
                 user=users[(pool * args.refresh_pool + i) % len(users)],
@@ -161,9 +186,18 @@ def seed(args):
             ),
             batch_size=2000,
         )
-        path = Path(args.workdir) / f"refresh-{pool}.txt"
+        path = Path(args.workdir) / f"refresh-{variant}.txt"
         path.write_text("\n".join(raws) + "\n")
-        out["pools"].append(str(path))
+        out["pools"][variant] = str(path)
+    # The peer's: simplejwt refresh tokens, each one an OutstandingToken as a login makes.
+    with transaction.atomic():
+        raws = [
+            str(PeerRefreshToken.for_user(users[(2 * args.refresh_pool + i) % len(users)]))
+            for i in range(args.refresh_pool)
+        ]
+    path = Path(args.workdir) / "refresh-peer.txt"
+    path.write_text("\n".join(raws) + "\n")
+    out["pools"]["peer"] = str(path)
     print(json.dumps(out))
 
 
@@ -201,14 +235,25 @@ def start_gunicorn(env, workdir, label):
     return proc, port
 
 
+def get(port, path, headers):
+    """One GET over HTTP/1.0: the status code and the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
 def warm_up(port, paths, headers):
-    """A few requests so each worker has imported everything and opened its connections."""
+    """A few requests so each worker has imported everything and opened its connections;
+    stops the benchmark if one is not answered 200 (a 401 or 404 would be measured as fast)."""
     for path in paths:
         for _ in range(6):
-            with socket.create_connection(("127.0.0.1", port)) as s:
-                extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
-                s.recv(100)
+            status, answer = get(port, path, headers)
+            if status != 200:
+                raise SystemExit(f"GET {path} answered {status}:\n{answer[:2000].decode()}")
 
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -265,11 +310,10 @@ def run_leg(name, database, args):
     workdir = Path(args.workdir)
     log(
         f"== {name}: seeding ({args.users} users, {args.users * args.entries_per_user} entries, "
-        f"2 x {args.refresh_pool} refresh tokens)"
+        f"{len(VARIANTS)} x {args.refresh_pool} refresh tokens)"
     )
-    env = app_env(
-        database, BENCH_BARE_VIEWS=1, GUNICORN_WORKERS=args.workers, GUNICORN_MAX_REQUESTS=0
-    )
+    env = app_env(database, GUNICORN_WORKERS=args.workers, GUNICORN_MAX_REQUESTS=0)
+    # bench.settings: the peer's blacklist tables too.
     run([PYTHON, "manage.py", "migrate", "--verbosity", "0"], env)
     seeded = json.loads(
         run(
@@ -294,34 +338,29 @@ def run_leg(name, database, args):
     proc, port = start_gunicorn(env, workdir, name)
     results = []
     try:
-        reader = f"Authorization: Bearer {seeded['reader_access']}"
-        warm_up(
-            port,
-            [
-                "/api/v1/me",
-                "/bench/bare/me",
-                "/api/v1/journal/entries?limit=20",
-                "/bench/bare/journal/entries?limit=20",
-            ],
-            {"Authorization": f"Bearer {seeded['reader_access']}"},
-        )
+        for variant in VARIANTS:
+            warm_up(
+                port,
+                [PREFIXES[variant] + "me", PREFIXES[variant] + "journal/entries?limit=20"],
+                {"Authorization": f"Bearer {seeded['reader'][variant]}"},
+            )
         json_header = "Content-Type: application/json"
         body = json.dumps({"content": "A day at the caf\u00e9, written from the benchmark."})
-        spent = [0, 0]  # refresh tokens used so far from each pool
-        for (label, api_path, bare_path), kind in zip(
-            SCENARIOS, ["list", "create", "refresh", "me"], strict=True
-        ):
-            # API and bare take turns, and the median run of each is kept: a burst of noise
-            # from a neighbour on the machine then moves one run, not the ratio.
-            runs = {"api": [], "bare": []}
+        refresh_lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
+        spent = dict.fromkeys(VARIANTS, 0)  # refresh tokens used so far from each pool
+        for kind, label, subpath in SCENARIOS:
+            # The variants take turns, and the median run of each is kept: a burst of noise
+            # from a neighbour on the machine then moves one run, not the ratios.
+            runs = {variant: [] for variant in VARIANTS}
             for round_number in range(1, args.rounds + 1):
-                for index, (which, path) in enumerate((("api", api_path), ("bare", bare_path))):
-                    log(f"   {label}: {which}, round {round_number} ({args.seconds} s)")
+                for variant in VARIANTS:
+                    path = PREFIXES[variant] + subpath
+                    log(f"   {label}: {variant}, round {round_number} ({args.seconds} s)")
                     if kind in ("list", "me"):
+                        reader = f"Authorization: Bearer {seeded['reader'][variant]}"
                         figures = wrk(port, path, args, headers=[reader])
                     elif kind == "create":
-                        token = seeded["writer_access" if which == "api" else "bare_writer_access"]
-                        writer = f"Authorization: Bearer {token}"
+                        writer = f"Authorization: Bearer {seeded['writer'][variant]}"
                         figures = wrk(
                             port,
                             path,
@@ -331,21 +370,20 @@ def run_leg(name, database, args):
                             body=body,
                         )
                     else:
-                        lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
                         figures = wrk(
                             port,
                             path,
                             args,
                             headers=[json_header],
-                            script=lua,
-                            script_args=[seeded["pools"][index], str(spent[index])],
+                            script=refresh_lua,
+                            script_args=[seeded["pools"][variant], str(spent[variant])],
                         )
                         # Requests still in flight when wrk stopped spent a token too.
-                        spent[index] += figures["requests"] + args.connections
-                        if spent[index] > args.refresh_pool:
+                        spent[variant] += figures["requests"] + args.connections
+                        if spent[variant] > args.refresh_pool:
                             log(f"   (pool of {args.refresh_pool} exhausted: raise --refresh-pool)")
-                    runs[which].append(figures)
-            results.append((label, median_run(runs["api"]), median_run(runs["bare"])))
+                    runs[variant].append(figures)
+            results.append((label, {variant: median_run(runs[variant]) for variant in VARIANTS}))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -364,19 +402,20 @@ def print_table(all_results, args):
         f"gunicorn {args.workers} sync workers; wrk {args.threads} thread(s), "
         f"{args.connections} connections, {args.seconds} s a run, median of {args.rounds}"
     )
-    header = (
-        f"{'':10}{'scenario':18}{'API req/s':>10}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
-        f"{'bare req/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}{'API/bare':>10}"
-    )
-    print(header)
+    header = f"{'':10}{'scenario':17}"
+    for variant in VARIANTS:
+        header += f"{variant + ' req/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
+    print(header + f"{'ours/peer':>10}{'ours/bare':>10}")
     for leg, results in all_results:
-        for label, api, bare in results:
-            cells = ""
-            for f in (api, bare):
+        for label, figures in results:
+            line = f"{leg:10}{label:17}"
+            for variant in VARIANTS:
+                f = figures[variant]
                 errors = f"{f['non2xx']}+{f['socket']}"
-                width = 10 if f is api else 11
-                cells += f"{f['rps']:>{width}.0f}{f['p50']:>8.2f}{f['p99']:>8.2f}{errors:>8}"
-            print(f"{leg:10}{label:18}{cells}{api['rps'] / bare['rps']:>10.2f}")
+                line += f"{f['rps']:>11.0f}{f['p50']:>8.2f}{f['p99']:>8.2f}{errors:>8}"
+            ours = figures["ours"]["rps"]
+            line += f"{ours / figures['peer']['rps']:>10.2f}{ours / figures['bare']['rps']:>10.2f}"
+            print(line)
     print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
 
 
@@ -394,7 +433,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="seconds a wrk run lasts")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="runs of each, API and bare in turn; the median"
+        "--rounds", type=int, default=3, help="runs of each variant, in turn; the median"
     )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
@@ -405,7 +444,7 @@ def main():
         "--refresh-pool",
         type=int,
         default=40000,
-        help="refresh tokens issued for the API and for the bare view (one per request)",
+        help="refresh tokens issued for each variant (one per request)",
     )
     parser.add_argument("--legs", default="sqlite,postgres")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")

@@ -1,4 +1,4 @@
-"""The bare views of bench/api.py, mounted at /bench/bare/ when BENCH_BARE_VIEWS=1."""
+"""The bare views of bench/api.py, mounted at /bench/bare/ by bench/urls.py."""
 
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt

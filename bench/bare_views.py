@@ -1,7 +1,6 @@
 """The ceiling for bench/api.py: plain Django views that run the same SQL as the API's
 endpoints and return the same JSON, with no DRF, no serializers and no ORM query building.
-Mounted under /bench/bare/ only when BENCH_BARE_VIEWS=1 (config/urls.py); never in
-production."""
+Mounted at /bench/bare/ by bench/urls.py (bench.settings only); never in production."""
 
 import hashlib
 import json
