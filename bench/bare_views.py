@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 
-from tokens.access import InvalidAccessToken, decode_access_token, encode_access_token
+from tokens.access import InvalidAccessToken, decode_access_token, encode_access_token, new_jti
 
 USER_COLUMNS = "id, provider, email, display_name, created_at, is_active"
 ENTRY_COLUMNS = "id, content, size_bytes, created_at, updated_at"
@@ -50,7 +50,8 @@ def _param(value):
 
 
 def _authenticate(request):
-    """The API's checks: the JWT, the revoked-JTI list and the user, both on the primary."""
+    """The API's checks: the JWT, then its live session with the user and the revoked-JTI
+    list, in one query on the primary."""
     header = request.META.get("HTTP_AUTHORIZATION", "").split()
     if len(header) != 2 or header[0] != "Bearer":
         return None
@@ -58,15 +59,21 @@ def _authenticate(request):
         claims = decode_access_token(header[1])
     except InvalidAccessToken:
         return None
+    now = datetime.now(UTC)
+    columns = ", ".join(f"u.{c}" for c in USER_COLUMNS.split(", "))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT 1 FROM tokens_revokedjti WHERE jti = %s LIMIT 1", [_param(claims.jti)]
-        )
-        if cursor.fetchone() is not None:
-            return None
-        cursor.execute(
-            f"SELECT {USER_COLUMNS} FROM accounts_user WHERE id = %s LIMIT 1",  # noqa: S608
-            [_param(claims.user_id)],
+            f"SELECT {columns} FROM tokens_session s JOIN accounts_user u ON u.id = s.user_id"  # noqa: S608
+            " WHERE s.id = %s AND s.user_id = %s AND s.revoked_at IS NULL AND s.expires_at > %s"
+            " AND s.created_at > %s"
+            " AND NOT EXISTS (SELECT 1 FROM tokens_revokedjti WHERE jti = %s) LIMIT 1",
+            [
+                _param(claims.session_id),
+                _param(claims.user_id),
+                _param(now),
+                _param(now - timedelta(days=settings.SESSION_MAX_AGE_DAYS)),
+                claims.jti,
+            ],
         )
         row = cursor.fetchone()
     if row is None or not row[5]:
@@ -210,16 +217,18 @@ def refresh(request):
             [_param(now), _param(now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)), row[2]],
         )
         new_raw = secrets.token_urlsafe(32)
+        jti = new_jti()
         cursor.execute(
-            "INSERT INTO tokens_refreshtoken (session_id, token_hash, created_at, rotated_at)"
-            " VALUES (%s, %s, %s, NULL)",
-            [row[2], hashlib.sha256(new_raw.encode()).hexdigest(), _param(now)],
+            "INSERT INTO tokens_refreshtoken"
+            " (session_id, token_hash, access_jti, created_at, rotated_at)"
+            " VALUES (%s, %s, %s, %s, NULL)",
+            [row[2], hashlib.sha256(new_raw.encode()).hexdigest(), jti, _param(now)],
         )
     session_id = row[2] if isinstance(row[2], uuid.UUID) else uuid.UUID(row[2])
     user_id = row[3] if isinstance(row[3], uuid.UUID) else uuid.UUID(row[3])
     return _json(
         {
-            "access": encode_access_token(user_id=user_id, session_id=session_id),
+            "access": encode_access_token(user_id=user_id, session_id=session_id, jti=jti),
             "refresh": new_raw,
             "token_type": "Bearer",
             "expires_in": settings.ACCESS_TOKEN_TTL_SECONDS,

@@ -226,6 +226,12 @@ elif len(JWT_SIGNING_KEY.encode()) < 32:
     raise ConfigError("JWT_SIGNING_KEY must be at least 32 bytes long")
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=1)
 REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)
+# A session's absolute lifetime: rotation renews a refresh token's expiry, never past it.
+SESSION_MAX_AGE_DAYS = env_int("SESSION_MAX_AGE_DAYS", 90, minimum=1)
+# How long after a rotation the token it spent may be retried (a lost response); 0: never.
+REFRESH_TOKEN_RETRY_GRACE_SECONDS = env_int("REFRESH_TOKEN_RETRY_GRACE_SECONDS", 0)
+if REFRESH_TOKEN_RETRY_GRACE_SECONDS > 60:
+    raise ConfigError("REFRESH_TOKEN_RETRY_GRACE_SECONDS must be at most 60")
 
 # Journal quotas (bytes of UTF-8 content).
 JOURNAL_MAX_ENTRY_BYTES = env_int("JOURNAL_MAX_ENTRY_BYTES", 65536, minimum=1)

@@ -8,7 +8,7 @@ import jwt
 from django.conf import settings
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "jti", "iat", "exp"]
+REQUIRED_CLAIMS = ["sub", "sid", "jti", "iat", "exp"]
 
 
 @dataclass(frozen=True)
@@ -16,28 +16,33 @@ class AccessClaims:
     user_id: uuid.UUID
     jti: str
     expires_at: datetime
-    session_id: uuid.UUID | None
+    session_id: uuid.UUID
 
 
 class InvalidAccessToken(Exception):
     pass
 
 
-def encode_access_token(*, user_id: uuid.UUID, session_id: uuid.UUID | None) -> str:
+def new_jti() -> str:
+    return uuid.uuid4().hex
+
+
+def encode_access_token(*, user_id: uuid.UUID, session_id: uuid.UUID, jti: str) -> str:
+    """An access token of ``session_id`` (``sid``): it dies with its session."""
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
-        "jti": uuid.uuid4().hex,
+        "sid": str(session_id),
+        "jti": jti,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS)).timestamp()),
     }
-    if session_id is not None:
-        payload["sid"] = str(session_id)
     return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
 
 
 def decode_access_token(token: str) -> AccessClaims:
-    """Check the signature and expiry; the revocation list is checked by the caller."""
+    """Check the signature and expiry; the session (and the revocation list) is checked by
+    the caller."""
     try:
         claims = jwt.decode(
             token,
@@ -46,7 +51,7 @@ def decode_access_token(token: str) -> AccessClaims:
             options={"require": REQUIRED_CLAIMS},
         )
         user_id = uuid.UUID(claims["sub"])
-        session_id = uuid.UUID(claims["sid"]) if "sid" in claims else None
+        session_id = uuid.UUID(claims["sid"])
         jti = claims["jti"]
         if not isinstance(jti, str) or not 0 < len(jti) <= 64:
             raise InvalidAccessToken("Access token is invalid.")

@@ -15,18 +15,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RefreshTokenInline(admin.TabularInline):
-    model = RefreshToken
-    fields = ("id", "created_at", "rotated_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("-created_at",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -42,8 +30,33 @@ class SessionAdmin(ReadOnlyAdmin):
     search_fields = ("id", "user__email", "user__provider_subject", "fingerprint")
     list_select_related = ("user",)
     ordering = ("-last_used_at",)
-    inlines = [RefreshTokenInline]
+    fields = (
+        "id",
+        "user",
+        "fingerprint",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "state",
+        "current_token",
+        "rotated_tokens",
+    )
+    readonly_fields = fields
     actions = ["revoke"]
+
+    @admin.display(description="current refresh token")
+    def current_token(self, session):
+        token = session.refresh_tokens.filter(rotated_at__isnull=True).first()
+        return (
+            "none"
+            if token is None
+            else f"#{token.pk}, issued {token.created_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+    @admin.display(description="rotated refresh tokens")
+    def rotated_tokens(self, session):
+        return session.refresh_tokens.filter(rotated_at__isnull=False).count()
 
     @admin.display(description="state")
     def state(self, session):
@@ -51,7 +64,9 @@ class SessionAdmin(ReadOnlyAdmin):
             return "revoked"
         return "expired" if session.expires_at <= timezone.now() else "live"
 
-    @admin.action(description="Revoke selected sessions (their refresh tokens die at once)")
+    @admin.action(
+        description="Revoke selected sessions (their refresh and access tokens die at once)"
+    )
     def revoke(self, request, queryset):
         count = services.revoke_sessions(session_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Revoked {count} session(s).")

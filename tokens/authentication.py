@@ -1,12 +1,13 @@
 from rest_framework import authentication, exceptions
 
-from accounts.selectors import get_user_by_id
 from tokens.access import InvalidAccessToken, decode_access_token
-from tokens.selectors import is_jti_revoked
+from tokens.selectors import find_session_of_access_token
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <access token>``; ``request.auth`` is the token's claims."""
+    """``Authorization: Bearer <access token>``; ``request.auth`` is the token's claims. The
+    token's session must still be live: however a session ends, its access tokens are refused
+    from the next request on."""
 
     keyword = "Bearer"
 
@@ -23,12 +24,14 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Access token is invalid.") from None
         except InvalidAccessToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
-        if is_jti_revoked(jti=claims.jti):
+        session = find_session_of_access_token(claims=claims)
+        if session is None:
+            raise exceptions.AuthenticationFailed("The session of this access token has ended.")
+        if session.access_revoked:
             raise exceptions.AuthenticationFailed("Access token has been revoked.")
-        user = get_user_by_id(user_id=claims.user_id)
-        if user is None or not user.is_active:
+        if not session.user.is_active:
             raise exceptions.AuthenticationFailed("Account not found or disabled.")
-        return user, claims
+        return session.user, claims
 
     def authenticate_header(self, request):
         return self.keyword

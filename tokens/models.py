@@ -33,6 +33,8 @@ class RefreshToken(models.Model):
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
+    # The JTI of the access token issued with it: a retry within the grace kills that pair.
+    access_jti = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     rotated_at = models.DateTimeField(null=True, blank=True)
 
@@ -51,7 +53,9 @@ class RefreshToken(models.Model):
 
 
 class RevokedJti(models.Model):
-    """An access token ended before its expiry (logout). Purgeable once it would have expired."""
+    """An access token ended before its expiry while its session lives on: the one issued with
+    the refresh token that a retry within the grace replaced. (However a session ends, its
+    access tokens die through the session.) Purgeable once it would have expired."""
 
     jti = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(

@@ -1,15 +1,31 @@
 """Reads of tokens and sessions."""
 
 import hashlib
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from config.database import DB_DEFAULT
+from tokens.access import AccessClaims
 from tokens.models import RefreshToken, RevokedJti, Session
 
 
 def hash_refresh_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def session_is_live(now, *, via: str = "") -> Q:
+    """The filter of a session that has not ended (``via``: the path to it, as ``session__``):
+    not revoked, its refresh token not expired, its absolute lifetime not over."""
+    return Q(
+        **{
+            f"{via}revoked_at__isnull": True,
+            f"{via}expires_at__gt": now,
+            f"{via}created_at__gt": now - timedelta(days=settings.SESSION_MAX_AGE_DAYS),
+        }
+    )
 
 
 def _tokens_with_value(raw_token: str):
@@ -30,11 +46,20 @@ def find_valid_refresh_token(*, raw_token: str) -> RefreshToken | None:
     """The current token with this value, of a live session (not revoked, not expired)."""
     return (
         _tokens_with_value(raw_token)
-        .filter(
-            rotated_at__isnull=True,
-            session__revoked_at__isnull=True,
-            session__expires_at__gt=timezone.now(),
-        )
+        .filter(session_is_live(timezone.now(), via="session__"), rotated_at__isnull=True)
+        .first()
+    )
+
+
+def find_session_of_access_token(*, claims: AccessClaims) -> Session | None:
+    """The live session an access token names, with its user, and whether that token itself
+    was revoked (``access_revoked``): one indexed query per request, on the primary, so a
+    session ended anywhere ends its access tokens on their next request."""
+    return (
+        Session.objects.using(DB_DEFAULT)
+        .select_related("user")
+        .annotate(access_revoked=Exists(RevokedJti.objects.filter(pk=claims.jti)))
+        .filter(session_is_live(timezone.now()), pk=claims.session_id, user_id=claims.user_id)
         .first()
     )
 
@@ -48,7 +73,7 @@ def is_jti_revoked(*, jti: str) -> bool:
 def list_sessions(*, user) -> list[Session]:
     """The user's live logins, most recently used first."""
     return list(
-        Session.objects.filter(
-            user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).order_by("-last_used_at", "-created_at")
+        Session.objects.filter(session_is_live(timezone.now()), user=user).order_by(
+            "-last_used_at", "-created_at"
+        )
     )

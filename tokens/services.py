@@ -16,7 +16,7 @@ from accounts import identity
 from accounts.models import User
 from accounts.services import upsert_user
 from ops.exceptions import ServiceUnavailable
-from tokens.access import AccessClaims, encode_access_token
+from tokens.access import AccessClaims, encode_access_token, new_jti
 from tokens.exceptions import InvalidRefreshToken, SessionNotFound, SignInRefused
 from tokens.models import RefreshToken, RevokedJti, Session
 from tokens.selectors import find_refresh_token, hash_refresh_token
@@ -35,22 +35,26 @@ class TokenPair:
     token_type: str = "Bearer"
 
 
-def _refresh_expiry(now: datetime) -> datetime:
-    return now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
+def _session_end(session: Session) -> datetime:
+    """The absolute end of a session (``SESSION_MAX_AGE_DAYS`` after its login)."""
+    return session.created_at + timedelta(days=settings.SESSION_MAX_AGE_DAYS)
 
 
-def _new_refresh_token(*, session: Session, now: datetime) -> str:
-    """The next current token of ``session``; only its hash is stored."""
-    raw_token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+def _refresh_expiry(session: Session, now: datetime) -> datetime:
+    """A new refresh token lives ``REFRESH_TOKEN_TTL_DAYS``, never past its session's end."""
+    return min(now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS), _session_end(session))
+
+
+def _new_pair(*, session: Session, now: datetime) -> TokenPair:
+    """The next current refresh token of ``session`` (only its hash is stored) and the access
+    token issued with it (its JTI kept beside the hash)."""
+    raw_refresh = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    jti = new_jti()
     RefreshToken.objects.create(
-        session=session, token_hash=hash_refresh_token(raw_token), created_at=now
+        session=session, token_hash=hash_refresh_token(raw_refresh), access_jti=jti, created_at=now
     )
-    return raw_token
-
-
-def _pair(session: Session, raw_refresh: str) -> TokenPair:
     return TokenPair(
-        access=encode_access_token(user_id=session.user_id, session_id=session.id),
+        access=encode_access_token(user_id=session.user_id, session_id=session.id, jti=jti),
         refresh=raw_refresh,
         expires_in=settings.ACCESS_TOKEN_TTL_SECONDS,
         session=session,
@@ -60,16 +64,11 @@ def _pair(session: Session, raw_refresh: str) -> TokenPair:
 def issue_refresh_token(*, user, fingerprint: str = "") -> TokenPair:
     """Start a login session for ``user``: its first refresh token and an access token."""
     now = timezone.now()
+    session = Session(user=user, fingerprint=fingerprint, created_at=now, last_used_at=now)
+    session.expires_at = _refresh_expiry(session, now)
     with transaction.atomic():
-        session = Session.objects.create(
-            user=user,
-            fingerprint=fingerprint,
-            created_at=now,
-            last_used_at=now,
-            expires_at=_refresh_expiry(now),
-        )
-        raw_refresh = _new_refresh_token(session=session, now=now)
-    return _pair(session, raw_refresh)
+        session.save(force_insert=True)
+        return _new_pair(session=session, now=now)
 
 
 def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[User, TokenPair]:
@@ -97,12 +96,15 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
 def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> TokenPair:
     """Exchange a current refresh token for a new pair in the same session.
 
-    Presenting a token that was already rotated is taken as theft (RFC 9700, 4.14): the whole
-    session is revoked. Of two rotations racing on one token, the conditional update lets
-    exactly one win; the other is refused without revoking anything.
+    Presenting a token that was already rotated is taken as theft (RFC 9700, 4.14) and the
+    whole session is revoked, except a retry within ``REFRESH_TOKEN_RETRY_GRACE_SECONDS``
+    (see ``_retry_within_grace``). A fingerprint other than the session's revokes it too. Of
+    two rotations racing on one token, the conditional update lets exactly one win; the
+    other is refused without revoking anything.
     """
     now = timezone.now()
-    reused = None
+    fingerprint = fingerprint or ""
+    revoked_for = None
     with transaction.atomic():
         token = find_refresh_token(raw_token=raw_token)
         if token is None:
@@ -110,34 +112,64 @@ def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> T
         session = token.session
         if session.revoked_at is not None:
             raise InvalidRefreshToken("Refresh token has been revoked.")
-        if token.rotated_at is not None:
-            Session.objects.filter(pk=session.pk, revoked_at__isnull=True).update(revoked_at=now)
-            reused = session
-        else:
-            if session.expires_at <= now:
-                raise InvalidRefreshToken("Refresh token has expired.")
-            if session.fingerprint and session.fingerprint != (fingerprint or ""):
-                raise InvalidRefreshToken("Refresh token is bound to another client.")
-            if not session.user.is_active:
-                raise InvalidRefreshToken("Account is disabled.")
+        if session.expires_at <= now or _session_end(session) <= now:
+            raise InvalidRefreshToken("Refresh token has expired.")
+        if not session.user.is_active:
+            raise InvalidRefreshToken("Account is disabled.")
+        if session.fingerprint and session.fingerprint != fingerprint:
+            revoked_for = "presented with another fingerprint"
+        elif token.rotated_at is None:
             # The row count decides a race: of two rotations of one token, one updates it.
             won = RefreshToken.objects.filter(pk=token.pk, rotated_at__isnull=True).update(
                 rotated_at=now
             )
             if not won:
                 raise InvalidRefreshToken("Refresh token has already been used.")
-            session.last_used_at = now
-            session.expires_at = _refresh_expiry(now)
-            Session.objects.filter(pk=session.pk).update(
-                last_used_at=now, expires_at=session.expires_at
-            )
-            raw_refresh = _new_refresh_token(session=session, now=now)
-    if reused is not None:
-        logger.warning(
-            "refresh token reused: session %s of user %s revoked", reused.pk, reused.user_id
+            return _renew(session=session, now=now)
+        else:
+            pair = _retry_within_grace(token=token, session=session, now=now)
+            if pair is not None:
+                return pair
+            revoked_for = "reused"
+        _revoke_sessions(Session.objects.filter(pk=session.pk))
+    # Outside the transaction: the revocation is committed before the refusal is raised.
+    logger.warning(
+        "refresh token %s: session %s of user %s revoked", revoked_for, session.pk, session.user_id
+    )
+    raise InvalidRefreshToken(f"Refresh token {revoked_for}; its session has been revoked.")
+
+
+def _renew(*, session: Session, now: datetime) -> TokenPair:
+    session.last_used_at = now
+    session.expires_at = _refresh_expiry(session, now)
+    Session.objects.filter(pk=session.pk).update(last_used_at=now, expires_at=session.expires_at)
+    return _new_pair(session=session, now=now)
+
+
+def _retry_within_grace(*, token: RefreshToken, session: Session, now: datetime):
+    """A new pair for a client that lost the answer to its refresh and retries with the token
+    it sent, or None (theft). Allowed only within the grace after that token's rotation, and
+    only while the token that rotation issued (its direct successor) is the session's current
+    one, unused: a token two rotations old, or one whose successor was used, is no retry.
+    The unused successor and its access token die, so only the newest pair is valid."""
+    grace = settings.REFRESH_TOKEN_RETRY_GRACE_SECONDS
+    if not grace or now - token.rotated_at > timedelta(seconds=grace):
+        return None
+    successor = RefreshToken.objects.filter(session=session, pk__gt=token.pk).order_by("pk").first()
+    if successor is None or successor.rotated_at is not None:
+        return None
+    # The row count decides a race with another retry or a rotation of the successor.
+    deleted, _ = RefreshToken.objects.filter(pk=successor.pk, rotated_at__isnull=True).delete()
+    if not deleted:
+        raise InvalidRefreshToken("Refresh token has already been used.")
+    if successor.access_jti:
+        revoke_jti(
+            jti=successor.access_jti,
+            user=session.user,
+            expires_at=successor.created_at + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS),
         )
-        raise InvalidRefreshToken("Refresh token was already used; its session has been revoked.")
-    return _pair(session, raw_refresh)
+    logger.info("refresh retried within the grace: session %s keeps going", session.pk)
+    return _renew(session=session, now=now)
 
 
 def revoke_refresh_token(*, user, raw_token: str) -> bool:
@@ -176,31 +208,37 @@ def revoke_jti(*, jti: str, user, expires_at: datetime) -> None:
 
 
 def logout(*, user, claims: AccessClaims, raw_refresh: str | None = None) -> None:
-    """End this access token and its session (and the session of ``raw_refresh`` if given)."""
+    """End this access token's session, and so every access token of it (and the session
+    of ``raw_refresh`` if given)."""
     with transaction.atomic():
-        revoke_jti(jti=claims.jti, user=user, expires_at=claims.expires_at)
-        if claims.session_id is not None:
-            _revoke_sessions(Session.objects.filter(pk=claims.session_id, user=user))
+        _revoke_sessions(Session.objects.filter(pk=claims.session_id, user=user))
         if raw_refresh:
             revoke_refresh_token(user=user, raw_token=raw_refresh)
 
 
 def logout_all(*, user, claims: AccessClaims) -> None:
-    """End this access token and every session of the user."""
-    with transaction.atomic():
-        revoke_jti(jti=claims.jti, user=user, expires_at=claims.expires_at)
-        revoke_all_refresh_tokens_for_user(user=user)
+    """End every session of the user, and so every access token of theirs."""
+    revoke_all_refresh_tokens_for_user(user=user)
 
 
 def purge_expired_tokens(
     *, batch_size: int = 1000, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
-    """Delete expired sessions (with their refresh tokens) and revoked JTIs past their expiry,
-    ``batch_size`` rows per transaction so no lock is held for long."""
+    """Delete expired sessions (with their refresh tokens), refresh tokens rotated longer ago
+    than a refresh token lives (they would have expired anyway: presented again, they are
+    unknown instead of reused), and revoked JTIs past their expiry, ``batch_size`` rows per
+    transaction so no lock is held for long."""
     now = timezone.now()
+    rotated_before = now - timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
     return {
         "sessions": _delete_in_batches(
             Session.objects.filter(expires_at__lte=now), batch_size, "sessions", progress
+        ),
+        "rotated_refresh_tokens": _delete_in_batches(
+            RefreshToken.objects.filter(rotated_at__lte=rotated_before),
+            batch_size,
+            "rotated_refresh_tokens",
+            progress,
         ),
         "revoked_jtis": _delete_in_batches(
             RevokedJti.objects.filter(expires_at__lte=now), batch_size, "revoked_jtis", progress

@@ -1,7 +1,11 @@
+import re
+
 import pytest
+from rest_framework.test import APIClient
 
 from tokens.models import RefreshToken, Session
 from tokens.selectors import find_valid_refresh_token
+from tokens.services import rotate_refresh_token
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +62,11 @@ def test_session_admin_lists_and_searches_by_email(admin_client, user, other_use
     assert admin_client.get(f"/admin/tokens/session/{mine.session.pk}/change/").status_code == 200
 
 
-def test_revoked_jti_admin_loads(admin_client, auth_api):
-    auth_api.post("/api/v1/auth/logout", format="json")
+def test_revoked_jti_admin_lists_the_pair_a_retry_replaced(admin_client, user, login, settings):
+    settings.REFRESH_TOKEN_RETRY_GRACE_SECONDS = 30
+    pair = login(user)
+    rotate_refresh_token(raw_token=pair.refresh)  # its answer is lost
+    rotate_refresh_token(raw_token=pair.refresh)  # the retry
 
     response = admin_client.get("/admin/tokens/revokedjti/")
 
@@ -70,3 +77,33 @@ def test_revoked_jti_admin_loads(admin_client, auth_api):
 def test_tokens_cannot_be_added_by_hand(admin_client):
     assert admin_client.get("/admin/tokens/refreshtoken/add/").status_code == 403
     assert admin_client.get("/admin/tokens/session/add/").status_code == 403
+
+
+def test_revoking_a_session_in_the_admin_ends_its_access_tokens(admin_client, user, login):
+    pair = login(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
+    assert client.get("/api/v1/me").status_code == 200
+
+    admin_client.post(
+        "/admin/tokens/session/", {"action": "revoke", "_selected_action": [pair.session.pk]}
+    )
+
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_session_page_shows_its_current_token_and_counts_the_rotated_ones(
+    admin_client, user, login
+):
+    pair = login(user)
+    raw = pair.refresh
+    for _ in range(5):
+        raw = rotate_refresh_token(raw_token=raw).refresh
+    current = RefreshToken.objects.get(session=pair.session, rotated_at__isnull=True)
+    rotated_ids = RefreshToken.objects.filter(session=pair.session, rotated_at__isnull=False)
+
+    html = admin_client.get(f"/admin/tokens/session/{pair.session.pk}/change/").content.decode()
+
+    assert f"#{current.pk}," in html
+    assert re.search(r'Rotated refresh tokens:</label>\s*<div class="readonly">5</div>', html)
+    assert not any(f"#{t.pk}," in html for t in rotated_ids)

@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tokens.access import encode_access_token
+from tokens.access import encode_access_token, new_jti
+from tokens.services import issue_refresh_token
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,17 @@ def sign(payload, key=KEY, algorithm="HS256"):
 
 
 def claims(user, **overrides):
+    """Claims of an access token of a new live session of ``user``."""
     now = int(time.time())
-    return {"sub": str(user.pk), "jti": uuid.uuid4().hex, "iat": now, "exp": now + 60, **overrides}
+    session = issue_refresh_token(user=user).session
+    return {
+        "sub": str(user.pk),
+        "sid": str(session.pk),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 60,
+        **overrides,
+    }
 
 
 def test_a_valid_access_token_authenticates(user):
@@ -56,7 +66,7 @@ def test_an_unsigned_access_token_is_401(user):
     assert get_me(f"Bearer {token}").status_code == 401
 
 
-@pytest.mark.parametrize("missing", ["sub", "jti", "exp", "iat"])
+@pytest.mark.parametrize("missing", ["sub", "sid", "jti", "exp", "iat"])
 def test_an_access_token_without_a_required_claim_is_401(user, missing):
     payload = claims(user)
     del payload[missing]
@@ -88,7 +98,7 @@ def test_an_access_token_with_a_non_uuid_subject_is_401(user):
 
 def test_access_token_lifetime_follows_the_setting(user):
     with override_settings(ACCESS_TOKEN_TTL_SECONDS=5):
-        token = encode_access_token(user_id=user.pk, session_id=None)
+        token = encode_access_token(user_id=user.pk, session_id=uuid.uuid4(), jti=new_jti())
     payload = jwt.decode(token, KEY, algorithms=["HS256"])
 
     assert payload["exp"] - payload["iat"] == 5

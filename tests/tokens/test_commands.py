@@ -56,7 +56,10 @@ def test_purge_tokens_reports_what_it_deleted(user):
 
     output = run_command("purge_tokens", "--batch-size", "1")
 
-    assert output.strip() == "purged 1 expired session(s) and 1 revoked JTI(s)"
+    assert (
+        output.strip()
+        == "purged 1 expired session(s), 0 rotated refresh token(s) and 1 revoked JTI(s)"
+    )
     assert Session.objects.count() == 1
     assert not RevokedJti.objects.exists()
 

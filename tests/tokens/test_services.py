@@ -8,7 +8,11 @@ from tokens import services
 from tokens.access import decode_access_token
 from tokens.exceptions import InvalidRefreshToken, SessionNotFound
 from tokens.models import RefreshToken, RevokedJti, Session
-from tokens.selectors import find_valid_refresh_token, hash_refresh_token
+from tokens.selectors import (
+    find_session_of_access_token,
+    find_valid_refresh_token,
+    hash_refresh_token,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +72,7 @@ def test_reused_refresh_token_revokes_the_whole_session(user):
     first = services.issue_refresh_token(user=user)
     second = services.rotate_refresh_token(raw_token=first.refresh)
 
-    with pytest.raises(InvalidRefreshToken, match="already used"):
+    with pytest.raises(InvalidRefreshToken, match="reused; its session has been revoked"):
         services.rotate_refresh_token(raw_token=first.refresh)
 
     assert Session.objects.get(pk=first.session.pk).revoked_at is not None
@@ -100,16 +104,23 @@ def test_expired_refresh_token_is_refused(user):
         services.rotate_refresh_token(raw_token=pair.refresh)
 
 
-def test_refresh_token_bound_to_a_fingerprint_needs_it(user):
+def test_refresh_token_bound_to_a_fingerprint_works_with_it(user):
     pair = services.issue_refresh_token(user=user, fingerprint="device-1")
 
-    with pytest.raises(InvalidRefreshToken, match="another client"):
-        services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-2")
-    with pytest.raises(InvalidRefreshToken, match="another client"):
-        services.rotate_refresh_token(raw_token=pair.refresh)
-
-    # A mismatch is refused without ending the session of the rightful client.
     assert services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-1")
+
+
+@pytest.mark.parametrize("fingerprint", ["device-2", None, ""])
+def test_refresh_with_another_fingerprint_revokes_the_session(user, fingerprint):
+    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+
+    with pytest.raises(InvalidRefreshToken, match="another fingerprint; its session has been"):
+        services.rotate_refresh_token(raw_token=pair.refresh, fingerprint=fingerprint)
+
+    # A stolen token cannot be tried against guessed fingerprints: the first guess ends it.
+    assert Session.objects.get(pk=pair.session.pk).revoked_at is not None
+    with pytest.raises(InvalidRefreshToken, match="revoked"):
+        services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-1")
 
 
 def test_unbound_refresh_token_ignores_the_fingerprint(user):
@@ -178,13 +189,14 @@ def test_revoke_jti_twice_is_harmless(user):
     assert RevokedJti.objects.filter(jti="abc").count() == 1
 
 
-def test_logout_revokes_the_access_token_and_its_session(user):
+def test_logout_ends_the_access_token_with_its_session(user):
     pair = services.issue_refresh_token(user=user)
     other = services.issue_refresh_token(user=user)
 
     services.logout(user=user, claims=decode_access_token(pair.access))
 
-    assert RevokedJti.objects.filter(jti=decode_access_token(pair.access).jti).exists()
+    assert find_session_of_access_token(claims=decode_access_token(pair.access)) is None
+    assert find_session_of_access_token(claims=decode_access_token(other.access)) is not None
     assert find_valid_refresh_token(raw_token=pair.refresh) is None
     assert find_valid_refresh_token(raw_token=other.refresh) is not None
 
@@ -195,7 +207,9 @@ def test_logout_all_ends_every_session(user):
     services.logout_all(user=user, claims=decode_access_token(pairs[0].access))
 
     assert all(find_valid_refresh_token(raw_token=p.refresh) is None for p in pairs)
-    assert RevokedJti.objects.filter(jti=decode_access_token(pairs[0].access).jti).exists()
+    assert all(
+        find_session_of_access_token(claims=decode_access_token(p.access)) is None for p in pairs
+    )
 
 
 def test_purge_deletes_only_expired_sessions_and_jtis_in_batches(user):
@@ -213,8 +227,27 @@ def test_purge_deletes_only_expired_sessions_and_jtis_in_batches(user):
         batch_size=2, progress=lambda label, done: batches.append((label, done))
     )
 
-    assert counts == {"sessions": 5, "revoked_jtis": 1}
+    assert counts == {"sessions": 5, "rotated_refresh_tokens": 0, "revoked_jtis": 1}
     assert ("sessions", 2) in batches and ("sessions", 4) in batches and ("sessions", 5) in batches
     assert list(Session.objects.values_list("pk", flat=True)) == [live.session.pk]
     assert RefreshToken.objects.filter(session__in=[p.session.pk for p in expired]).count() == 0
     assert list(RevokedJti.objects.values_list("jti", flat=True)) == ["new"]
+
+
+def test_purge_removes_rotated_tokens_older_than_the_refresh_lifetime(user, settings):
+    pair = services.issue_refresh_token(user=user)
+    raw = pair.refresh
+    for _ in range(3):
+        raw = services.rotate_refresh_token(raw_token=raw).refresh
+    rotated = RefreshToken.objects.filter(session=pair.session, rotated_at__isnull=False)
+    old = list(rotated.order_by("pk").values_list("pk", flat=True)[:2])
+    RefreshToken.objects.filter(pk__in=old).update(
+        rotated_at=timezone.now() - timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS, seconds=1)
+    )
+
+    counts = services.purge_expired_tokens()
+
+    assert counts["rotated_refresh_tokens"] == 2
+    assert rotated.count() == 1
+    # The session and its current token live on.
+    assert services.rotate_refresh_token(raw_token=raw).session.pk == pair.session.pk

@@ -5,7 +5,10 @@ from tokens.services import purge_expired_tokens
 
 
 class Command(OperatorCommand):
-    help = "Delete expired sessions (with their refresh tokens) and revoked JTIs past expiry."
+    help = (
+        "Delete expired sessions (with their refresh tokens), refresh tokens rotated longer "
+        "ago than their lifetime, and revoked JTIs past expiry."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -25,6 +28,7 @@ class Command(OperatorCommand):
 
         counts = purge_expired_tokens(batch_size=batch_size, progress=progress)
         self.stdout.write(
-            f"purged {counts['sessions']} expired session(s) and "
+            f"purged {counts['sessions']} expired session(s), "
+            f"{counts['rotated_refresh_tokens']} rotated refresh token(s) and "
             f"{counts['revoked_jtis']} revoked JTI(s)"
         )
