@@ -1,7 +1,7 @@
 from rest_framework import authentication, exceptions
 
 from tokens.access import InvalidAccessToken, decode_access_token
-from tokens.selectors import find_session_of_access_token
+from tokens.selectors import find_user_of_access_token
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
@@ -24,14 +24,14 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Access token is invalid.") from None
         except InvalidAccessToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
-        session = find_session_of_access_token(claims=claims)
-        if session is None:
+        user = find_user_of_access_token(claims=claims)
+        if user is None:
             raise exceptions.AuthenticationFailed("The session of this access token has ended.")
-        if session.access_revoked:
+        if user.access_revoked:
             raise exceptions.AuthenticationFailed("Access token has been revoked.")
-        if not session.user.is_active:
+        if not user.is_active:
             raise exceptions.AuthenticationFailed("Account not found or disabled.")
-        return session.user, claims
+        return user, claims
 
     def authenticate_header(self, request):
         return self.keyword

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +26,15 @@ class Session(models.Model):
 
     def __str__(self):
         return f"session {self.id}"
+
+    def has_ended(self, now) -> bool:
+        """Revoked, its refresh token expired, or past its absolute lifetime
+        (``SESSION_MAX_AGE_DAYS``). ``tokens.selectors.session_is_live`` is the same in SQL."""
+        return (
+            self.revoked_at is not None
+            or self.expires_at <= now
+            or self.created_at <= now - timedelta(days=settings.SESSION_MAX_AGE_DAYS)
+        )
 
 
 class RefreshToken(models.Model):

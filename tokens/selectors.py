@@ -17,8 +17,8 @@ def hash_refresh_token(raw_token: str) -> str:
 
 
 def session_is_live(now, *, via: str = "") -> Q:
-    """The filter of a session that has not ended (``via``: the path to it, as ``session__``):
-    not revoked, its refresh token not expired, its absolute lifetime not over."""
+    """The filter of a session that has not ended (``via``: the path to it, as ``session__``),
+    the rule of ``Session.has_ended`` in SQL."""
     return Q(
         **{
             f"{via}revoked_at__isnull": True,
@@ -51,17 +51,24 @@ def find_valid_refresh_token(*, raw_token: str) -> RefreshToken | None:
     )
 
 
-def find_session_of_access_token(*, claims: AccessClaims) -> Session | None:
-    """The live session an access token names, with its user, and whether that token itself
-    was revoked (``access_revoked``): one indexed query per request, on the primary, so a
-    session ended anywhere ends its access tokens on their next request."""
-    return (
-        Session.objects.using(DB_DEFAULT)
-        .select_related("user")
-        .annotate(access_revoked=Exists(RevokedJti.objects.filter(pk=claims.jti)))
-        .filter(session_is_live(timezone.now()), pk=claims.session_id, user_id=claims.user_id)
-        .first()
-    )
+def find_user_of_access_token(*, claims: AccessClaims):
+    """The user of an access token whose session is live (``Session.has_ended``), with
+    ``access_revoked`` telling whether that token itself was revoked; None once the session
+    has ended. One query per request, by primary key, on the primary: a session ended
+    anywhere ends its access tokens on their next request."""
+    try:
+        session = (
+            Session.objects.using(DB_DEFAULT)
+            .select_related("user")
+            .annotate(access_revoked=Exists(RevokedJti.objects.filter(pk=claims.jti)))
+            .get(pk=claims.session_id)
+        )
+    except Session.DoesNotExist:
+        return None
+    if session.user_id != claims.user_id or session.has_ended(timezone.now()):
+        return None
+    session.user.access_revoked = session.access_revoked
+    return session.user
 
 
 def is_jti_revoked(*, jti: str) -> bool:

@@ -7,7 +7,7 @@ from tokens import services
 from tokens.access import decode_access_token
 from tokens.exceptions import InvalidRefreshToken
 from tokens.models import RefreshToken, Session
-from tokens.selectors import find_session_of_access_token, find_valid_refresh_token
+from tokens.selectors import find_user_of_access_token, find_valid_refresh_token
 
 THREADS = 8
 
@@ -79,7 +79,7 @@ def test_concurrent_retries_within_the_grace_leave_one_valid_pair(user, settings
     live_access = [
         w
         for w in winners
-        if not find_session_of_access_token(claims=decode_access_token(w.access)).access_revoked
+        if not find_user_of_access_token(claims=decode_access_token(w.access)).access_revoked
     ]
     assert live_access == valid
     assert RefreshToken.objects.filter(session=pair.session, rotated_at__isnull=True).count() == 1

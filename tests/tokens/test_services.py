@@ -9,7 +9,7 @@ from tokens.access import decode_access_token
 from tokens.exceptions import InvalidRefreshToken, SessionNotFound
 from tokens.models import RefreshToken, RevokedJti, Session
 from tokens.selectors import (
-    find_session_of_access_token,
+    find_user_of_access_token,
     find_valid_refresh_token,
     hash_refresh_token,
 )
@@ -195,8 +195,8 @@ def test_logout_ends_the_access_token_with_its_session(user):
 
     services.logout(user=user, claims=decode_access_token(pair.access))
 
-    assert find_session_of_access_token(claims=decode_access_token(pair.access)) is None
-    assert find_session_of_access_token(claims=decode_access_token(other.access)) is not None
+    assert find_user_of_access_token(claims=decode_access_token(pair.access)) is None
+    assert find_user_of_access_token(claims=decode_access_token(other.access)) is not None
     assert find_valid_refresh_token(raw_token=pair.refresh) is None
     assert find_valid_refresh_token(raw_token=other.refresh) is not None
 
@@ -208,7 +208,7 @@ def test_logout_all_ends_every_session(user):
 
     assert all(find_valid_refresh_token(raw_token=p.refresh) is None for p in pairs)
     assert all(
-        find_session_of_access_token(claims=decode_access_token(p.access)) is None for p in pairs
+        find_user_of_access_token(claims=decode_access_token(p.access)) is None for p in pairs
     )
 
 
