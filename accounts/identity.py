@@ -1,8 +1,8 @@
 """Verifying ID tokens from external identity providers (Google, Apple, ...).
 
 PyJWT does the cryptography and the key-set caching (a TTL on the set, a cooldown between
-re-fetches for an unknown ``kid``). ``ProviderKeys`` adds what it lacks: ``file://`` key sets
-and keeping the last good key set when the provider cannot be reached.
+re-fetches for an unknown ``kid``). ``ProviderKeys`` adds what it lacks: ``file://`` key sets,
+and keeping the last good key set through whatever a provider answers instead of a usable one.
 """
 
 import json
@@ -14,7 +14,8 @@ from urllib.parse import unquote, urlparse
 
 import jwt
 from django.conf import settings
-from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError
+from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError, PyJWKSet
+from jwt.exceptions import PyJWKSetError
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,12 @@ class VerifiedIdentity:
 
 
 class ProviderKeys(PyJWKClient):
-    """A provider's key set, fetched over https (PyJWT) or read from a file://, cached by
-    PyJWT, and kept through an outage: once a fetch fails, the last good set is served
-    until the next lifespan runs out, when the provider is tried again."""
+    """A provider's key set, fetched over http(s) by PyJWT or read from a file://, and
+    cached by PyJWT for a lifespan. An answer becomes the last good set only once it parsed
+    into at least one signing key. Any other answer (an error status, a body that is not a
+    key set, a connection cut mid-body, an unreadable file) leaves the last good set in use
+    for another lifespan; with none yet, the keys are unavailable, and the provider is not
+    asked again before a cooldown has passed."""
 
     def __init__(self, uri: str, *, lifespan: float, cooldown: float, timeout: float) -> None:
         self.source_uri = uri
@@ -70,39 +74,44 @@ class ProviderKeys(PyJWKClient):
             cooldown_duration=cooldown,
             timeout=timeout,
         )
-        self._last_good: dict | None = None
+        self._last_good: PyJWKSet | None = None
 
-    def fetch_data(self):
+    def fetch_data(self) -> PyJWKSet:
+        # PyJWT calls this under its client lock: the cached set is stale, or a kid unknown.
+        if self._last_good is None and self._cooling_down():
+            raise PyJWKClientConnectionError(f"no usable key set at {self.source_uri} yet")
+        # PyJWT starts the cooldown on a good fetch only; ours starts on every attempt, so a
+        # provider answering badly is not asked again for each token.
+        self._last_successful_fetch = time.monotonic()
         try:
-            if self.is_file:
-                data = self._read_file()
-                self._last_successful_fetch = time.monotonic()
-            else:
-                data = super().fetch_data()
-        except ValueError as exc:  # a body that is not JSON: a captive portal, a wrong page
-            return self._fall_back(PyJWKClientConnectionError(f"key set is not JSON: {exc}"))
-        except PyJWKClientConnectionError as exc:
+            data = self._read_file() if self.is_file else super().fetch_data()
+            jwk_set = PyJWKSet.from_dict(self._as_jwk_set_payload(data))
+            self._get_signing_keys_from_jwk_set(jwk_set)
+        # ValueError: not JSON (PyJWT parses the body outside its own try). OSError: a file
+        # that cannot be read, a connection reset mid-body (urllib wraps only errors before
+        # the body). TypeError: PyJWK hashes a key's "alg" unchecked (PyJWT 2.15).
+        except (PyJWKClientError, PyJWKSetError, ValueError, OSError, TypeError) as exc:
             return self._fall_back(exc)
-        self._last_good = data
-        return data
+        self._last_good = jwk_set
+        return jwk_set
 
-    def _fall_back(self, error: PyJWKClientConnectionError):
+    def _cooling_down(self) -> bool:
+        last = self._last_successful_fetch
+        return last is not None and time.monotonic() - last < self.cooldown_duration
+
+    def _fall_back(self, error: Exception) -> PyJWKSet:
+        logger.warning("key set at %s unusable: %s", self.source_uri, error)
         if self._last_good is None:
-            raise error
-        logger.warning(
-            "key set at %s unusable, keeping the last good one: %s", self.source_uri, error
-        )
+            self.jwk_set_cache.put(None)  # PyJWT may have cached a set without signing keys
+            raise PyJWKClientConnectionError(
+                f"no usable key set at {self.source_uri}: {error}"
+            ) from error
         # get_jwk_set caches what this returns: the provider is tried again after a lifespan.
         return self._last_good
 
-    def _read_file(self) -> dict:
-        path = unquote(urlparse(self.source_uri).path)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as exc:
-            raise PyJWKClientConnectionError(f"cannot read key set {path}: {exc}") from exc
-        return self._as_jwk_set_payload(data)
+    def _read_file(self):
+        with open(unquote(urlparse(self.source_uri).path), encoding="utf-8") as fh:
+            return json.load(fh)
 
 
 _clients: dict[tuple, ProviderKeys] = {}
@@ -182,6 +191,14 @@ def verify_id_token(*, provider: str, id_token: str) -> VerifiedIdentity:
         raise InvalidIdToken("ID token is from another issuer") from None
     except jwt.PyJWTError:
         raise InvalidIdToken("ID token is invalid") from None
+
+    # PyJWT only checks that iat is not in the future, and takes anything int() takes ("12").
+    issued_at = claims["iat"]
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        raise InvalidIdToken("ID token has no usable issue time")
+    oldest = time.time() - settings.AUTH_ID_TOKEN_MAX_AGE_SECONDS - CLOCK_LEEWAY_SECONDS
+    if issued_at < oldest:
+        raise InvalidIdToken("ID token was issued too long ago")
 
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject or len(subject) > 255:

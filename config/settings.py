@@ -217,6 +217,8 @@ AUTH_PROVIDERS = parse_auth_providers(env_json_object("AUTH_PROVIDERS"))
 AUTH_JWKS_LIFESPAN_SECONDS = env_int("AUTH_JWKS_LIFESPAN_SECONDS", 300, minimum=1)
 AUTH_JWKS_COOLDOWN_SECONDS = env_int("AUTH_JWKS_COOLDOWN_SECONDS", 30)
 AUTH_JWKS_TIMEOUT_SECONDS = env_int("AUTH_JWKS_TIMEOUT_SECONDS", 5, minimum=1)
+# An ID token issued longer ago than this is refused, whatever its ``exp``.
+AUTH_ID_TOKEN_MAX_AGE_SECONDS = env_int("AUTH_ID_TOKEN_MAX_AGE_SECONDS", 86400, minimum=1)
 
 # The API's own tokens.
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY")

@@ -20,9 +20,18 @@ from accounts.identity import (
 )
 from tests.idp import GOOGLE_AUDIENCE, GOOGLE_ISSUERS, new_ec_key, new_rsa_key
 
+DAY = 86400
+INF, NAN = float("inf"), float("nan")
+
 
 def verify(token: str, provider: str = "google") -> VerifiedIdentity:
     return verify_id_token(provider=provider, id_token=token)
+
+
+def post_login(api, id_token: str):
+    return api.post(
+        "/api/v1/auth/login", {"provider": "google", "id_token": id_token}, format="json"
+    )
 
 
 def b64url(data: bytes) -> str:
@@ -170,6 +179,83 @@ def test_token_without_an_issued_at_is_refused(idp):
     assert "iat" not in jwt.decode(token, options={"verify_signature": False})
     with pytest.raises(InvalidIdToken):
         verify(token)
+
+
+# Refused: issued too long ago (AUTH_ID_TOKEN_MAX_AGE_SECONDS), or at no usable time.
+
+
+def test_token_issued_longer_ago_than_the_max_age_is_refused_even_if_unexpired(idp):
+    now = int(time.time())
+    token = idp.id_token(iat=now - 2 * DAY, exp=now + 3600)
+
+    with pytest.raises(InvalidIdToken, match="too long ago"):
+        verify(token)
+
+
+def test_token_older_than_the_max_age_within_the_leeway_is_accepted(idp, settings):
+    now = int(time.time())
+    token = idp.id_token(
+        iat=now - settings.AUTH_ID_TOKEN_MAX_AGE_SECONDS - 30, exp=now + 3600, sub="alice-sub"
+    )
+
+    assert verify(token).subject == "alice-sub"
+
+
+def test_old_token_is_accepted_once_the_max_age_allows_it(idp, settings):
+    now = int(time.time())
+    token = idp.id_token(iat=now - 2 * DAY, exp=now + 3600, sub="alice-sub")
+    settings.AUTH_ID_TOKEN_MAX_AGE_SECONDS = 3 * DAY
+
+    assert verify(token).subject == "alice-sub"
+
+
+def test_fresh_token_is_accepted_under_a_short_max_age(idp, settings):
+    settings.AUTH_ID_TOKEN_MAX_AGE_SECONDS = 120
+
+    assert verify(idp.id_token(sub="alice-sub")).subject == "alice-sub"
+
+
+def test_token_with_a_fractional_issue_time_is_accepted(idp):
+    assert verify(idp.id_token(iat=time.time() - 0.5, sub="alice-sub")).subject == "alice-sub"
+
+
+@pytest.mark.parametrize(
+    "iat",
+    [str(int(time.time())), "yesterday", "", True, [int(time.time())], {"at": 1}, INF, NAN],
+    ids=["digits", "word", "empty", "true", "list", "object", "infinity", "nan"],
+)
+def test_token_whose_issue_time_is_not_a_number_is_refused(idp, iat):
+    with pytest.raises(InvalidIdToken):
+        verify(idp.id_token(iat=iat))
+
+
+def test_login_with_a_token_older_than_the_max_age_is_401_sign_in_refused(idp, api, db):
+    now = int(time.time())
+
+    response = post_login(api, idp.id_token(iat=now - 2 * DAY, exp=now + 3600))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "sign_in_refused"
+
+
+def test_login_with_an_old_token_succeeds_once_the_max_age_allows_it(idp, api, db, settings):
+    now = int(time.time())
+    settings.AUTH_ID_TOKEN_MAX_AGE_SECONDS = 3 * DAY
+
+    response = post_login(api, idp.id_token(iat=now - 2 * DAY, exp=now + 3600))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("iat", ["1700000000", [1], INF], ids=["digits", "list", "infinity"])
+def test_login_with_an_issue_time_that_is_not_a_number_is_401_sign_in_refused(idp, api, db, iat):
+    response = post_login(api, idp.id_token(iat=iat))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "sign_in_refused"
+
+
+# Refused: other claims.
 
 
 def test_token_with_an_empty_subject_is_refused(idp):

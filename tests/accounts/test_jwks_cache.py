@@ -1,9 +1,7 @@
 """The provider key cache: how often the provider's JWKS endpoint is asked, and what happens
 when it cannot answer. ``idp.requests`` counts the requests that reach the fake provider."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -179,35 +177,23 @@ def test_login_while_the_provider_is_down_answers_503_with_a_detail(idp, api, db
     assert body["code"] == "service_unavailable"
 
 
-class _NotJsonHandler(BaseHTTPRequestHandler):
-    """A JWKS endpoint that answers 200 with an HTML page (a captive proxy, a misroute)."""
-
-    def do_GET(self):
-        body = b"<html><body>Temporarily moved</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def not_json_jwks_uri():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotJsonHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks"
-    server.shutdown()
-    server.server_close()
-
-
-def test_provider_answering_something_that_is_not_json_is_unavailable(
-    idp, settings, not_json_jwks_uri
-):
-    settings.AUTH_PROVIDERS = {"google": idp.settings_entry(not_json_jwks_uri)}
-    forget_provider_keys()
+def test_provider_answering_something_that_is_not_json_is_unavailable(idp):
+    idp.serve("not-json")
 
     with pytest.raises(ProviderUnavailable):
         verify(idp.id_token())
+
+
+def test_a_provider_never_answered_well_is_asked_again_only_after_the_cooldown(idp, short_cooldown):
+    idp.down = True
+    with pytest.raises(ProviderUnavailable):
+        verify(idp.id_token())
+    idp.down = False
+
+    with pytest.raises(ProviderUnavailable):
+        verify(idp.id_token())
+    assert idp.requests == 1
+
+    time.sleep(PAST_ONE_SECOND)
+    assert verify(idp.id_token(sub="alice-sub")).subject == "alice-sub"
+    assert idp.requests == 2
