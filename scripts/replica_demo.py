@@ -109,8 +109,8 @@ def main() -> int:
             "application/json",
         )
     show(
-        "POST /api/v1/journal/entries (reads before the write on the replica; the write and "
-        "every read after it on the primary)",
+        "POST /api/v1/journal/entries (a write: authentication and every query of its "
+        "transaction on the primary)",
         response,
         log,
     )
