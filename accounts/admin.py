@@ -1,8 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 
 from accounts.models import User
+
+# What makes an account powerful in the admin: only superusers change these. Read-only
+# fields are left out of the form, so a crafted POST that sets them changes nothing.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class StaffCreationForm(BaseUserCreationForm):
@@ -22,12 +28,17 @@ class AccountChangeForm(UserChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # App users have no username: keep it NULL, since "" would collide between them.
-        self.fields["username"].required = False
-        self.fields["username"].empty_value = None
+        # (A view-only page has no username field.)
+        if "username" in self.fields:
+            self.fields["username"].required = False
+            self.fields["username"].empty_value = None
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Staff without superuser status manage app users and their own account; they see who
+    is staff and what rights each account has, but cannot change it."""
+
     form = AccountChangeForm
     add_form = StaffCreationForm
     list_display = (
@@ -63,3 +74,44 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *PRIVILEGE_FIELDS)
+
+    def has_change_permission(self, request, obj=None):
+        if not self._may_manage(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not self._may_manage(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def _may_manage(self, request, obj):
+        # Another staff or superuser account is off limits to staff who are not superusers:
+        # a password they set on it would be a way in with its rights.
+        return (
+            obj is None
+            or request.user.is_superuser
+            or obj.pk == request.user.pk
+            or not (obj.is_staff or obj.is_superuser)
+        )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """A staff member who may change groups but is not a superuser could otherwise give
+    their own group every permission."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, "permissions")

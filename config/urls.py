@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ops.admin_login import throttle_sign_in
 from ops.health import HealthView, ReadinessView
 from ops.metrics import metrics_view
 
@@ -12,6 +13,9 @@ api_v1 = [
     path("", include("journal.urls")),
     path("", include("subscriptions.urls")),
 ]
+
+# The admin's login page counts sign-in attempts and refuses them past its limits.
+throttle_sign_in(admin.site)
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),

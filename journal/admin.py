@@ -1,11 +1,14 @@
 from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
 
 from journal.models import JournalEntry
 
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(admin.ModelAdmin):
-    """Staff see sizes and dates in the list; an entry's content only on its own page."""
+    """Staff see an entry's owner, size and dates, never its content: not in the list, not on
+    its page, not through a search or a filter, superusers included. Entries change only
+    through the API, by their owner."""
 
     list_display = ("id", "user", "size_bytes", "created_at", "updated_at")
     list_select_related = ("user",)
@@ -13,9 +16,16 @@ class JournalEntryAdmin(admin.ModelAdmin):
     list_filter = ("created_at",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    fields = ("id", "user", "size_bytes", "created_at", "updated_at", "content")
+    fields = ("id", "user", "size_bytes", "created_at", "updated_at")
     readonly_fields = fields
     show_full_result_count = False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The admin lets a URL filter on any field: ?content__contains=... would tell which
+        # entries say what.
+        if lookup.split(LOOKUP_SEP)[0] == "content":
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -142,3 +143,150 @@ def test_admin_login_with_a_wrong_password_is_refused(client, monkeypatch):
 
     assert response.status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+STAFF_PASSWORD = "a-long-Staff-passphrase-42"
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """A staff member, not a superuser, who may view and change users; ``client.staff`` is
+    their account."""
+    staff = User.objects.create_user("morgan", "morgan@example.com", STAFF_PASSWORD, is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="accounts",
+            codename__in=["view_user", "change_user", "delete_user"],
+        )
+    )
+    client.force_login(staff)
+    client.staff = staff
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", "root@example.com", "a-long-Root-passphrase-42")
+
+
+def privilege_form(user, **overrides):
+    """A change form that also tries to make the account a superuser with every right."""
+    return change_form(
+        user,
+        is_staff="on",
+        is_superuser="on",
+        groups=[Group.objects.create(name="everything").pk],
+        user_permissions=list(Permission.objects.values_list("pk", flat=True)),
+        **overrides,
+    )
+
+
+PRIVILEGE_INPUTS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def editable_inputs(html):
+    """The privilege fields the page lets one change (read-only ones have no input)."""
+    return {name for name in PRIVILEGE_INPUTS if f'name="{name}"' in html}
+
+
+def test_staff_see_their_own_rights_read_only(staff_client):
+    response = staff_client.get(change_url(staff_client.staff))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert editable_inputs(html) == set()
+    assert "Superuser status" in html and "Is staff" in html
+
+
+def test_staff_who_may_only_view_users_see_a_read_only_page(client, user):
+    viewer = User.objects.create_user("sam", "sam@example.com", STAFF_PASSWORD, is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_user"))
+    client.force_login(viewer)
+
+    response = client.get(change_url(user))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "alice-sub" in html
+    assert 'name="email"' not in html and editable_inputs(html) == set()
+
+
+def test_staff_cannot_make_themselves_superuser_by_posting_the_fields(staff_client):
+    staff = staff_client.staff
+
+    response = staff_client.post(change_url(staff), privilege_form(staff, display_name="Morgan M."))
+
+    assert response.status_code == 302
+    stored = User.objects.get(pk=staff.pk)
+    assert stored.display_name == "Morgan M."
+    assert stored.is_staff and not stored.is_superuser
+    assert not stored.groups.exists()
+    assert set(stored.get_all_permissions()) == {
+        "accounts.view_user",
+        "accounts.change_user",
+        "accounts.delete_user",
+    }
+
+
+def test_staff_cannot_make_an_app_user_staff(staff_client, user):
+    response = staff_client.post(change_url(user), privilege_form(user, display_name="Alice A."))
+
+    assert response.status_code == 302
+    stored = User.objects.get(pk=user.pk)
+    assert stored.display_name == "Alice A."
+    assert not stored.is_staff and not stored.is_superuser
+    assert not stored.groups.exists() and not stored.user_permissions.exists()
+
+
+def test_staff_cannot_change_the_password_of_a_superuser(staff_client, superuser):
+    response = staff_client.post(
+        reverse("admin:auth_user_password_change", args=[superuser.pk]),
+        {"password1": "a-new-Hijack-passphrase-9", "password2": "a-new-Hijack-passphrase-9"},
+    )
+
+    assert response.status_code == 403
+    assert User.objects.get(pk=superuser.pk).check_password("a-long-Root-passphrase-42")
+
+
+def test_staff_see_other_staff_accounts_read_only(staff_client, superuser):
+    page = staff_client.get(change_url(superuser))
+    post = staff_client.post(change_url(superuser), change_form(superuser, is_active=""))
+    delete = staff_client.post(
+        reverse("admin:accounts_user_delete", args=[superuser.pk]), {"post": "yes"}
+    )
+
+    assert page.status_code == 200
+    assert 'name="email"' not in page.content.decode()
+    assert post.status_code == 403
+    assert delete.status_code == 403
+    assert User.objects.get(pk=superuser.pk).is_active
+
+
+def test_a_superuser_can_still_grant_staff_and_superuser_status(admin_client, user):
+    page = admin_client.get(change_url(user)).content.decode()
+    response = admin_client.post(change_url(user), privilege_form(user))
+
+    assert editable_inputs(page) == set(PRIVILEGE_INPUTS)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    stored = User.objects.get(pk=user.pk)
+    assert stored.is_staff and stored.is_superuser
+    assert stored.groups.filter(name="everything").exists()
+    assert stored.user_permissions.count() == Permission.objects.count()
+
+
+def test_staff_cannot_give_a_group_permissions(staff_client):
+    group = Group.objects.create(name="support")
+    staff_client.staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_group", "change_group"])
+    )
+    url = reverse("admin:auth_group_change", args=[group.pk])
+
+    page = staff_client.get(url).content.decode()
+    response = staff_client.post(
+        url,
+        {"name": "support", "permissions": list(Permission.objects.values_list("pk", flat=True))},
+    )
+
+    assert 'name="permissions"' not in page
+    assert response.status_code == 302
+    assert not Group.objects.get(pk=group.pk).permissions.exists()

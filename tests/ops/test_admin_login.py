@@ -1,0 +1,170 @@
+"""The admin's login page refuses sign-in attempts past its limits (ops/admin_login.py)."""
+
+import sqlite3
+
+import pytest
+from django.contrib.auth.signals import user_login_failed
+
+from accounts.models import User
+from ops import admin_login
+from ops.admin_login import ATTEMPTS_PER_ADDRESS, ATTEMPTS_PER_USERNAME, WINDOW_SECONDS
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/admin/login/?next=/admin/"
+PASSWORD = "a-long-Staff-passphrase-42"
+OFFICE, HOME, CAFE = "203.0.113.7", "198.51.100.20", "192.0.2.33"
+START = 1_800_000_030.0  # 30 s into a window of the counts
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """Every attempt at one instant unless a test moves the clock on: a window boundary
+    falling inside a burst would otherwise weigh the counts now and then."""
+    now = [START]
+    monkeypatch.setattr(admin_login.AdminSignInThrottle, "timer", lambda self: now[0])
+    return now
+
+
+@pytest.fixture(autouse=True)
+def staff(db, settings):
+    # A fast hasher: these tests check passwords dozens of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    User.objects.create_user("morgan", "morgan@example.com", PASSWORD, is_staff=True)
+    User.objects.create_user("riley", "riley@example.com", PASSWORD, is_staff=True)
+
+
+def sign_in(client, username, password=PASSWORD, address=OFFICE):
+    return client.post(
+        LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=address
+    )
+
+
+def fail(client, times, username="morgan", address=OFFICE):
+    return [sign_in(client, username, "wrong", address).status_code for _ in range(times)]
+
+
+def signed_in(client):
+    return "_auth_user_id" in client.session
+
+
+def test_the_right_password_after_five_wrong_ones_is_refused_with_429(client):
+    assert fail(client, ATTEMPTS_PER_USERNAME) == [200] * ATTEMPTS_PER_USERNAME
+
+    response = sign_in(client, "morgan")
+
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= 2 * WINDOW_SECONDS
+    assert not signed_in(client)
+
+
+def test_the_refusal_shows_the_login_form_again(client):
+    fail(client, ATTEMPTS_PER_USERNAME)
+
+    html = sign_in(client, "morgan").content.decode()
+
+    assert 'name="password"' in html
+    assert "Try again in 18 minutes." in html
+
+
+def test_a_refused_attempt_does_not_check_the_password(client):
+    fail(client, ATTEMPTS_PER_USERNAME)
+    checked = []
+    user_login_failed.connect(lambda **kwargs: checked.append(kwargs), weak=False, dispatch_uid="t")
+    try:
+        response = sign_in(client, "morgan", "wrong again")
+    finally:
+        user_login_failed.disconnect(dispatch_uid="t")
+
+    assert response.status_code == 429
+    assert checked == []
+
+
+def test_the_same_username_from_another_address_is_refused(client):
+    fail(client, ATTEMPTS_PER_USERNAME, address=OFFICE)
+
+    response = sign_in(client, "morgan", address=HOME)
+
+    assert response.status_code == 429
+    assert not signed_in(client)
+
+
+def test_another_username_from_another_address_still_signs_in(client):
+    fail(client, ATTEMPTS_PER_USERNAME, username="morgan", address=OFFICE)
+
+    response = sign_in(client, "riley", address=HOME)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert signed_in(client)
+
+
+def test_five_failures_from_one_address_refuse_every_username_from_it(client):
+    for n in range(ATTEMPTS_PER_ADDRESS):
+        sign_in(client, f"guess-{n}", "wrong", address=CAFE)
+
+    refused = sign_in(client, "riley", address=CAFE)
+    elsewhere = sign_in(client, "riley", address=HOME)
+
+    assert refused.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_limit(client):
+    for n in range(ATTEMPTS_PER_ADDRESS):
+        client.post(
+            LOGIN,
+            {"username": f"guess-{n}", "password": "wrong"},
+            REMOTE_ADDR=CAFE,
+            HTTP_X_FORWARDED_FOR=f"10.9.8.{n}",
+        )
+
+    response = client.post(
+        LOGIN,
+        {"username": "riley", "password": PASSWORD},
+        REMOTE_ADDR=CAFE,
+        HTTP_X_FORWARDED_FOR="10.9.8.99",
+    )
+
+    assert response.status_code == 429
+
+
+def test_the_login_page_still_opens_while_attempts_are_refused(client):
+    fail(client, ATTEMPTS_PER_USERNAME)
+
+    response = client.get(LOGIN, REMOTE_ADDR=OFFICE)
+
+    assert response.status_code == 200
+    assert "Too many" not in response.content.decode()
+
+
+def test_sign_in_works_again_once_the_window_has_passed(client, clock):
+    fail(client, ATTEMPTS_PER_USERNAME)
+    waited = int(sign_in(client, "morgan")["Retry-After"])
+
+    clock[0] += waited
+
+    assert sign_in(client, "morgan").status_code == 302
+
+
+def test_refused_attempts_do_not_lengthen_the_wait(client, clock):
+    fail(client, ATTEMPTS_PER_USERNAME)
+    waited = int(sign_in(client, "morgan")["Retry-After"])
+    fail(client, 20)
+
+    clock[0] += waited
+
+    assert sign_in(client, "morgan").status_code == 302
+
+
+def test_staff_sign_in_when_the_counts_cannot_be_read(client, monkeypatch):
+    def unreadable():
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(admin_login, "counts", unreadable)
+
+    response = sign_in(client, "morgan")
+
+    assert response.status_code == 302
+    assert signed_in(client)
