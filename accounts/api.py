@@ -22,7 +22,8 @@ class MeView(APIView):
         operation_id="delete_account",
         tags=["account"],
         summary="Delete the account and everything it owns",
-        description="In one transaction: the user, their sessions, entries and subscriptions.",
+        description="In one transaction: the user, their sessions, entries, subscriptions "
+        "and subscription events.",
         responses={204: OpenApiResponse(description="The account is gone."), 401: UNAUTHORIZED},
     )
     def delete(self, request):

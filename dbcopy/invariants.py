@@ -1,11 +1,10 @@
 """What the app relies on and the database may not enforce everywhere: every foreign key
-resolves, one entitled subscription per user, ``size_bytes`` is the UTF-8 length of the
-content. Checked after every copy, on the database that was written."""
+resolves, ``size_bytes`` is the UTF-8 length of the content. Checked after every copy, on the
+database that was written."""
 
 from dbcopy.tables import Table
 from dbcopy.values import quote
 from journal.models import JournalEntry
-from subscriptions.models import ENTITLED_STATUSES, Subscription
 
 
 def _queries(tables: list[Table], byte_length: str) -> list[tuple[str, str]]:
@@ -24,15 +23,6 @@ def _queries(tables: list[Table], byte_length: str) -> list[tuple[str, str]]:
                     f" WHERE p.{quote(parent_column)} = c.{quote(column)})",
                 )
             )
-    statuses = ", ".join(f"'{s}'" for s in ENTITLED_STATUSES)
-    subscriptions = quote(Subscription._meta.db_table)
-    queries.append(
-        (
-            "users with more than one active or grace subscription",
-            f"SELECT count(*) FROM (SELECT user_id FROM {subscriptions} WHERE status IN"
-            f" ({statuses}) GROUP BY user_id HAVING count(*) > 1) AS d",
-        )
-    )
     entries = quote(JournalEntry._meta.db_table)
     queries.append(
         (

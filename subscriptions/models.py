@@ -2,7 +2,6 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -13,12 +12,13 @@ class SubscriptionStatus(models.TextChoices):
     REFUNDED = "refunded"
 
 
-# The statuses that give a user the premium quota; at most one subscription per user has one.
+# The statuses that give a user the premium quota; a user may hold several such subscriptions.
 ENTITLED_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.GRACE)
 
 
 class Subscription(models.Model):
-    """A user's subscription at a payment provider, as the provider's signed events say."""
+    """A user's subscription at a payment provider, as the provider's signed events say. A
+    user may hold several (providers, repurchases); each one follows its own events only."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -44,11 +44,6 @@ class Subscription(models.Model):
             models.UniqueConstraint(
                 fields=["provider", "provider_subscription_id"], name="sub_provider_id_unique"
             ),
-            models.UniqueConstraint(
-                fields=["user"],
-                condition=Q(status__in=ENTITLED_STATUSES),
-                name="sub_one_entitled_per_user",
-            ),
         ]
 
     def __str__(self):
@@ -65,7 +60,9 @@ class WebhookOutcome(models.TextChoices):
 
 class SubscriptionEvent(models.Model):
     """Every webhook event received, applied or not: the audit trail. Idempotency key:
-    (provider, event_id). Kept, without the user link, when the user deletes the account."""
+    (provider, event_id). It names a user, so it goes with the account: deleting the user
+    deletes the events linked to them or their subscriptions (CASCADE) and those naming them
+    only in the payload (``subscriptions.receivers``)."""
 
     class Outcome(models.TextChoices):
         PROCESSED = "processed"
@@ -78,13 +75,13 @@ class SubscriptionEvent(models.Model):
     payload = models.JSONField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="subscription_events",
     )
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Subscription, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     created = models.DateTimeField(help_text="when the provider says the event happened")

@@ -1,11 +1,19 @@
 """Reads of subscriptions."""
 
+from django.db.models import F
+
 from subscriptions.models import ENTITLED_STATUSES, Subscription
 
 
 def get_active_subscription_for_user(*, user) -> Subscription | None:
-    """The user's subscription in ``active`` or ``grace`` (the database allows one at most)."""
-    return Subscription.objects.filter(user=user, status__in=ENTITLED_STATUSES).first()
+    """Of the user's subscriptions in ``active`` or ``grace`` (there may be several), the one
+    whose paid period ends last: the one that keeps the premium quota longest. One without an
+    end counts as ending last; on a tie, the most recently updated."""
+    return (
+        Subscription.objects.filter(user=user, status__in=ENTITLED_STATUSES)
+        .order_by(F("current_period_end").desc(nulls_first=True), "-updated_at", "-created_at")
+        .first()
+    )
 
 
 def has_entitled_subscription(*, user) -> bool:

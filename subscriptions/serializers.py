@@ -89,7 +89,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 class SubscriptionSummarySerializer(serializers.Serializer):
     active = SubscriptionSerializer(
-        allow_null=True, help_text="The subscription in `active` or `grace`, if any."
+        allow_null=True,
+        help_text="Of those in `active` or `grace`, the one whose period ends last, if any.",
     )
     latest = SubscriptionSerializer(
         allow_null=True, help_text="The most recently updated one, whatever its status."

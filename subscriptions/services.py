@@ -1,11 +1,12 @@
-"""Writes of subscriptions: recording webhook events, applying them, the expiry sweep.
+"""Writes of subscriptions: recording webhook events, applying them, the expiry sweep, and
+erasing a deleted user's events.
 
-Locking: a writer that may touch several subscriptions of one user first locks the user's
-row (the journal's quota check takes the same lock), then that user's subscription rows in
-primary key order. Writes of one user are thus serialized, so the "at most one active or
-grace subscription per user" constraint is met by canceling the superseded one before the
-new one is activated, never by a unique violation. The expiry writers lock only active or
-grace rows, of which a user has one, so they cannot close a lock cycle with a webhook.
+Locking: a webhook write first locks the user's row (``accounts.locks.lock_user``; the
+journal's quota check and the account deletion take the same lock), then the one
+subscription row its event is for: an event never changes another subscription, so it needs
+no other. Webhook writes of one user are thus serialized, and the account cannot be deleted
+under them. Once it holds that row, a webhook write waits for no other lock, so the expiry
+writers (one UPDATE each, without the user lock) cannot close a lock cycle with it.
 """
 
 import logging
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from accounts.locks import lock_user
 from accounts.selectors import get_user_by_id
+from config.database import DB_DEFAULT
 from subscriptions.models import (
     ENTITLED_STATUSES,
     Subscription,
@@ -92,31 +94,16 @@ def upsert_active_subscription(
     """Apply the state one provider event gives a subscription, creating it on first sight.
 
     An event older than the last one applied is stale: it must not roll the state back
-    (providers deliver out of order). When the subscription becomes active or grace while
-    another of the user's is, the newer activation (by event time) supersedes the other, which
-    is canceled: a plan switch, or a missed cancel event.
+    (providers deliver out of order). Only this subscription changes: the user's others,
+    active or not, are left as they are.
     """
     label = f"{provider}:{provider_subscription_id}"
     with transaction.atomic():
         lock_user(user_id=user.pk)
-        # The target and the user's active or grace one, locked in one statement, in pk order.
-        rows = list(
+        target = (
             Subscription.objects.select_for_update()
-            .filter(user=user)
-            .filter(
-                Q(provider=provider, provider_subscription_id=provider_subscription_id)
-                | Q(status__in=ENTITLED_STATUSES)
-            )
-            .order_by("pk")
-        )
-        target = next(
-            (
-                row
-                for row in rows
-                if (row.provider, row.provider_subscription_id)
-                == (provider, provider_subscription_id)
-            ),
-            None,
+            .filter(user=user, provider=provider, provider_subscription_id=provider_subscription_id)
+            .first()
         )
         if target is None and _belongs_to_another_user(
             user=user, provider=provider, provider_subscription_id=provider_subscription_id
@@ -130,42 +117,37 @@ def upsert_active_subscription(
                 target.last_event_at.isoformat(),
             )
             return AppliedState(subscription=target, outcome=Outcome.STALE)
-        # The user's other active or grace subscription: at most one, by the constraint.
-        other = next((row for row in rows if row is not target), None)
+        if target is not None:
+            target.plan = plan
+            target.status = status
+            target.current_period_end = current_period_end
+            target.last_event_at = event_created
+            target.save(
+                update_fields=[
+                    "plan",
+                    "status",
+                    "current_period_end",
+                    "last_event_at",
+                    "updated_at",
+                ]
+            )
+            return AppliedState(subscription=target, outcome=Outcome.PROCESSED)
         try:
-            # One savepoint, so a failed insert does not keep the other one's cancelation.
+            # A savepoint, so the caller's transaction stays usable after a unique violation.
             with transaction.atomic():
-                stored_status = _settle_entitlement(
-                    status=status, event_created=event_created, other=other, label=label
+                target = Subscription.objects.create(
+                    user=user,
+                    provider=provider,
+                    provider_subscription_id=provider_subscription_id,
+                    plan=plan,
+                    status=status,
+                    current_period_end=current_period_end,
+                    last_event_at=event_created,
                 )
-                if target is None:
-                    target = Subscription.objects.create(
-                        user=user,
-                        provider=provider,
-                        provider_subscription_id=provider_subscription_id,
-                        plan=plan,
-                        status=stored_status,
-                        current_period_end=current_period_end,
-                        last_event_at=event_created,
-                    )
-                else:
-                    target.plan = plan
-                    target.status = stored_status
-                    target.current_period_end = current_period_end
-                    target.last_event_at = event_created
-                    target.save(
-                        update_fields=[
-                            "plan",
-                            "status",
-                            "current_period_end",
-                            "last_event_at",
-                            "updated_at",
-                        ]
-                    )
         except IntegrityError:
             # Another user's first event of this very subscription committed meanwhile (a
             # provider mix-up that our user lock cannot serialize).
-            if target is None and _belongs_to_another_user(
+            if _belongs_to_another_user(
                 user=user, provider=provider, provider_subscription_id=provider_subscription_id
             ):
                 return _ignored_foreign(label=label, user=user)
@@ -186,34 +168,6 @@ def _belongs_to_another_user(*, user, provider: str, provider_subscription_id: s
         .exclude(user=user)
         .exists()
     )
-
-
-def _settle_entitlement(
-    *, status: str, event_created: datetime, other: Subscription | None, label: str
-) -> str:
-    """The status to store for subscription ``label``: if it becomes active or grace while
-    ``other`` (locked by the caller) is, the newer activation by event time keeps it."""
-    if status not in ENTITLED_STATUSES or other is None:
-        return status
-    if other.last_event_at > event_created:
-        # The other one was activated or renewed after this event: it stays, and this one is
-        # recorded as superseded, so the user keeps a single entitlement.
-        logger.warning(
-            "subscription %s superseded on arrival by newer subscription %s of user %s",
-            label,
-            other.pk,
-            other.user_id,
-        )
-        return SubscriptionStatus.CANCELED
-    logger.warning(
-        "subscription %s of user %s canceled: superseded by %s",
-        other.pk,
-        other.user_id,
-        label,
-    )
-    other.status = SubscriptionStatus.CANCELED
-    other.save(update_fields=["status", "updated_at"])
-    return status
 
 
 def process_webhook_event(*, event: WebhookEvent) -> WebhookOutcome:
@@ -287,3 +241,16 @@ def expire_subscriptions(*, subscription_ids: list[uuid.UUID]) -> int:
     if expired:
         logger.warning("staff expired %d subscription(s) by hand", expired)
     return expired
+
+
+def erase_events_naming_user(*, user_id: uuid.UUID, using: str = DB_DEFAULT) -> int:
+    """Delete the recorded events that name this user only in their payload (``user`` is
+    NULL: recorded as ``ignored`` while the id was unknown); those linked to the user or their
+    subscriptions go with them by CASCADE. Runs inside the account deletion's transaction, on
+    its database. Returns how many went."""
+    # The webhook reads the id as any spelling of the UUID; these are the ones providers send.
+    named = Q(payload__user_id__iexact=str(user_id)) | Q(payload__user_id__iexact=user_id.hex)
+    erased, _ = SubscriptionEvent.objects.using(using).filter(named, user__isnull=True).delete()
+    if erased:
+        logger.info("%d unlinked subscription event(s) naming a deleted user erased", erased)
+    return erased

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from subscriptions.models import Subscription, SubscriptionEvent
 from tests.subscriptions.conftest import CREATED, event_payload
@@ -66,7 +69,44 @@ def test_subscription_follows_a_plan_switch(auth_api, signed_post, user):
     assert body["active"]["status"] == "active"
 
 
-def test_account_deletion_removes_subscriptions_and_keeps_events(
+def test_subscription_shows_the_entitled_one_ending_last_as_active(
+    auth_api, user, make_subscription
+):
+    now = timezone.now()
+    make_subscription(user, status="active", period_end=now + timedelta(days=30))
+    ending_last = make_subscription(user, status="grace", period_end=now + timedelta(days=90))
+    make_subscription(user, status="active", period_end=now + timedelta(days=60))
+    make_subscription(user, status="canceled", period_end=now + timedelta(days=365))
+    latest = make_subscription(user, status="active", period_end=now + timedelta(days=7))
+
+    body = auth_api.get(URL).json()
+
+    assert body["active"]["id"] == str(ending_last.pk)
+    assert body["latest"]["id"] == str(latest.pk)
+
+
+def test_subscription_breaks_a_tie_of_period_ends_by_the_latest_update(
+    auth_api, user, make_subscription
+):
+    period_end = timezone.now() + timedelta(days=30)
+    renewed = make_subscription(user, period_end=period_end)
+    other = make_subscription(user, period_end=period_end)
+    Subscription.objects.filter(pk=other.pk).update(
+        updated_at=renewed.updated_at - timedelta(hours=1)
+    )
+
+    assert auth_api.get(URL).json()["active"]["id"] == str(renewed.pk)
+
+
+def test_subscription_counts_an_open_ended_one_as_ending_last(auth_api, user, make_subscription):
+    make_subscription(user, period_end=timezone.now() + timedelta(days=3650))
+    open_ended = make_subscription(user, status="grace")
+    Subscription.objects.filter(pk=open_ended.pk).update(current_period_end=None)
+
+    assert auth_api.get(URL).json()["active"]["id"] == str(open_ended.pk)
+
+
+def test_account_deletion_removes_subscriptions_and_their_events(
     auth_api, signed_post, user, other_user
 ):
     signed_post(event_payload(user.pk))
@@ -77,7 +117,5 @@ def test_account_deletion_removes_subscriptions_and_keeps_events(
     assert list(Subscription.objects.values_list("provider_subscription_id", flat=True)) == [
         "sub_bob"
     ]
-    kept = SubscriptionEvent.objects.get(event_id="evt_1")
-    assert (kept.user_id, kept.subscription_id) == (None, None)
-    assert kept.payload["user_id"] == str(user.pk)
+    assert not SubscriptionEvent.objects.filter(event_id="evt_1").exists()
     assert SubscriptionEvent.objects.get(event_id="evt_bob").user == other_user

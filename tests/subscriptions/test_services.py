@@ -3,7 +3,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from subscriptions import services
@@ -135,21 +135,36 @@ def test_upsert_keeps_the_state_for_an_older_event(user):
     assert subscription.last_event_at == T0 + timedelta(minutes=1)
 
 
-def test_upsert_of_a_newer_activation_cancels_the_other_entitled_subscription(user):
+def test_upsert_of_a_second_activation_leaves_the_first_one_entitled(user):
     upsert(user, provider_subscription_id="sub_old", status="grace")
 
-    upsert(user, provider_subscription_id="sub_new", event_created=T0 + timedelta(days=1))
+    applied = upsert(user, provider_subscription_id="sub_new", event_created=T0 + timedelta(days=1))
 
-    assert statuses() == {"sub_old": "canceled", "sub_new": "active"}
+    assert applied.outcome == "processed"
+    assert statuses() == {"sub_old": "grace", "sub_new": "active"}
 
 
-def test_upsert_of_an_older_activation_leaves_the_newer_one_entitled(user):
+def test_upsert_of_an_older_activation_of_another_subscription_is_applied(user):
     upsert(user, provider_subscription_id="sub_new", event_created=T0 + timedelta(days=1))
 
     applied = upsert(user, provider_subscription_id="sub_old")
 
     assert applied.outcome == "processed"
-    assert statuses() == {"sub_new": "active", "sub_old": "canceled"}
+    assert statuses() == {"sub_new": "active", "sub_old": "active"}
+
+
+def test_upsert_of_an_ended_state_leaves_the_users_other_entitled_subscription(user):
+    upsert(user, provider_subscription_id="sub_kept")
+    upsert(user, provider_subscription_id="sub_ended")
+
+    upsert(
+        user,
+        provider_subscription_id="sub_ended",
+        status="canceled",
+        event_created=T0 + timedelta(minutes=1),
+    )
+
+    assert statuses() == {"sub_kept": "active", "sub_ended": "canceled"}
 
 
 def test_upsert_of_an_inactive_state_leaves_the_entitled_subscription_alone(user):
@@ -215,10 +230,15 @@ def test_process_webhook_event_records_a_stale_event_as_processed(user):
     assert (stale.outcome, stale.subscription) == ("stale", Subscription.objects.get())
 
 
-def test_process_webhook_event_switches_plans(user):
+def test_process_webhook_event_keeps_both_subscriptions_of_a_plan_switch(user):
     process(user.pk, event_id="evt_1", sub_id="sub_monthly")
-
     process(user.pk, event_id="evt_2", sub_id="sub_yearly", created=CREATED + 60)
+    assert statuses() == {"sub_monthly": "active", "sub_yearly": "active"}
+
+    # The provider ends the old plan with an event of its own.
+    process(
+        user.pk, event_id="evt_3", sub_id="sub_monthly", created=CREATED + 120, status="canceled"
+    )
 
     assert statuses() == {"sub_monthly": "canceled", "sub_yearly": "active"}
 
@@ -285,15 +305,13 @@ def test_expire_subscriptions_expires_only_the_chosen_entitled_ones(
 @pytest.mark.parametrize(
     ("first", "second"), [("active", "active"), ("active", "grace"), ("grace", "grace")]
 )
-def test_the_database_refuses_two_entitled_subscriptions_for_one_user(
+def test_the_database_allows_several_entitled_subscriptions_for_one_user(
     user, make_subscription, first, second
 ):
     make_subscription(user, status=first)
+    make_subscription(user, status=second)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_subscription(user, status=second)
-
-    assert Subscription.objects.count() == 1
+    assert Subscription.objects.filter(user=user).count() == 2
 
 
 def test_the_database_allows_any_number_of_ended_subscriptions(user, make_subscription):
@@ -302,3 +320,20 @@ def test_the_database_allows_any_number_of_ended_subscriptions(user, make_subscr
         make_subscription(user, status=status)
 
     assert Subscription.objects.filter(user=user).count() == 5
+
+
+def test_erase_events_naming_user_deletes_the_unlinked_events_naming_them(user, other_user):
+    for n, spelling in enumerate([str(user.pk), str(user.pk).upper(), user.pk.hex]):
+        record(event_id=f"evt_unlinked_{n}", payload={"user_id": spelling})
+    record(event_id="evt_stranger", payload={"user_id": str(uuid.uuid4())})
+    record(event_id="evt_bob", payload={"user_id": str(other_user.pk)}, user=other_user)
+    record(event_id="evt_no_user_id", payload=["not", "an", "object"])
+
+    erased = services.erase_events_naming_user(user_id=user.pk)
+
+    assert erased == 3
+    assert set(SubscriptionEvent.objects.values_list("event_id", flat=True)) == {
+        "evt_stranger",
+        "evt_bob",
+        "evt_no_user_id",
+    }

@@ -311,18 +311,62 @@ def test_an_event_for_another_users_subscription_is_ignored(signed_post, user, o
     assert SubscriptionEvent.objects.get(event_id="evt_2").outcome == "ignored"
 
 
-def test_a_plan_switch_cancels_the_previous_subscription(signed_post, user):
-    signed_post(event_payload(user.pk, sub_id="sub_monthly"))
+def test_a_second_subscription_leaves_the_first_one_active(signed_post, user):
+    signed_post(event_payload(user.pk, sub_id="sub_premium", plan="premium_yearly"))
 
+    # A later, cheap purchase carrying the same user id.
     response = signed_post(
         event_payload(
-            user.pk, event_id="evt_2", created=CREATED + 60, sub_id="sub_yearly", plan="yearly"
+            user.pk, event_id="evt_2", created=CREATED + 60, sub_id="sub_cheap", plan="basic"
         )
     )
 
     assert response.json() == {"status": "processed"}
     statuses = dict(Subscription.objects.values_list("provider_subscription_id", "status"))
-    assert statuses == {"sub_monthly": "canceled", "sub_yearly": "active"}
+    assert statuses == {"sub_premium": "active", "sub_cheap": "active"}
+
+
+def test_two_active_subscriptions_each_follow_their_own_events(signed_post, user):
+    signed_post(event_payload(user.pk, event_id="evt_a1", sub_id="sub_a"))
+    signed_post(event_payload(user.pk, event_id="evt_b1", sub_id="sub_b", provider="paddle"))
+
+    for n, (sub_id, provider) in enumerate([("sub_a", "stripe"), ("sub_b", "paddle")] * 2):
+        response = signed_post(
+            event_payload(
+                user.pk,
+                event_id=f"evt_renewal_{n}",
+                created=CREATED + 60 * (n + 1),
+                sub_id=sub_id,
+                provider=provider,
+                period_end=f"2027-0{n + 2}-01T00:00:00Z",
+            )
+        )
+        assert response.json() == {"status": "processed"}
+
+    rows = Subscription.objects.order_by("provider_subscription_id")
+    assert [(s.provider_subscription_id, s.status, s.current_period_end.month) for s in rows] == [
+        ("sub_a", "active", 4),
+        ("sub_b", "active", 5),
+    ]
+
+
+@pytest.mark.parametrize("status", ["active", "grace", "canceled", "expired", "refunded"])
+def test_an_event_for_one_subscription_never_touches_another(signed_post, user, status):
+    signed_post(event_payload(user.pk, event_id="evt_other", sub_id="sub_other"))
+    signed_post(event_payload(user.pk, event_id="evt_mine", sub_id="sub_mine"))
+    other = Subscription.objects.get(provider_subscription_id="sub_other")
+    before = Subscription.objects.filter(pk=other.pk).values().get()
+
+    fresh = event_payload(
+        user.pk, event_id="evt_fresh", created=CREATED + 60, sub_id="sub_mine", status=status
+    )
+    stale = event_payload(user.pk, event_id="evt_stale", created=CREATED - 60, sub_id="sub_mine")
+    new = event_payload(user.pk, event_id="evt_new", created=CREATED + 120, sub_id="sub_new")
+    for payload in (fresh, stale, new):
+        assert signed_post(payload).json() == {"status": "processed"}
+
+    assert Subscription.objects.get(provider_subscription_id="sub_mine").status == status
+    assert Subscription.objects.filter(pk=other.pk).values().get() == before
 
 
 def test_verify_signature_accepts_exactly_the_tolerance():
