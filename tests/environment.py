@@ -2,8 +2,14 @@
 suite runs in, whatever the shell has. ``DATABASE_URL`` is left alone: it picks the leg."""
 
 import os
+import tempfile
 
 os.environ["DEBUG"] = "0"
+# A flag an operator left in data/ (the runbook's `maintenance on`) must not turn the suite's
+# writes into 503s: the suite keeps its own, in a directory of its own.
+os.environ["MAINTENANCE_FLAG_PATH"] = os.path.join(
+    tempfile.mkdtemp(prefix="journal-tests-"), "maintenance.flag"
+)
 os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-hs256-signing"
 os.environ["JWT_SIGNING_KEY"] = "test-jwt-signing-key-0123456789abcdef0123456789"
 os.environ["AUTH_PROVIDERS"] = "{}"

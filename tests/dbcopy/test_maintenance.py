@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from journal.models import JournalEntry
@@ -57,3 +58,17 @@ def test_maintenance_status_and_repeated_switches(flag):
     run("off")
     run("off")
     assert run("status") == "maintenance is off"
+
+
+def test_a_flag_left_at_the_default_path_does_not_stop_the_suites_writes(auth_api):
+    left_by_an_operator = django_settings.BASE_DIR / "data" / "maintenance.flag"
+    existed = left_by_an_operator.exists()
+    left_by_an_operator.parent.mkdir(exist_ok=True)
+    left_by_an_operator.touch()
+    try:
+        response = auth_api.post("/api/v1/journal/entries", {"content": "hi"}, format="json")
+    finally:
+        if not existed:
+            left_by_an_operator.unlink()
+
+    assert response.status_code == 201
