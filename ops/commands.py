@@ -53,10 +53,16 @@ def environment_errors(command, *, suffix: str = ""):
 
 
 class OperatorCommand(BaseCommand):
+    """Subclasses implement ``handle_command`` (as Django's ``LabelCommand`` subclasses
+    implement ``handle_label``); ``handle`` runs it with its errors turned into one line."""
+
     # Set from --traceback: the original error is then raised as it is.
     show_traceback = False
 
-    def execute(self, *args, **options):
+    def handle(self, *args, **options):
         self.show_traceback = bool(options.get("traceback"))
         with environment_errors(self):
-            return super().execute(*args, **options)
+            return self.handle_command(*args, **options)
+
+    def handle_command(self, *args, **options):
+        raise NotImplementedError("subclasses of OperatorCommand must provide handle_command()")

@@ -46,7 +46,9 @@ class Command(OperatorCommand):
             help="remove the change capture triggers and table from the source",
         )
 
-    def handle(self, *args, path, truncate, capture, catch_up, cutover, stop_capture, **options):
+    def handle_command(
+        self, *args, path, truncate, capture, catch_up, cutover, stop_capture, **options
+    ):
         if truncate and (catch_up or cutover or stop_capture):
             raise CommandError("--truncate goes with a full copy only")
         progress = progress_for(self)

@@ -12,7 +12,7 @@ class Command(OperatorCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the SQLite file to create (must not exist)")
 
-    def handle(self, *args, path, **options):
+    def handle_command(self, *args, path, **options):
         with one_line_errors(self, unchanged="no file was left behind"):
             report = copy_postgres_to_sqlite(path, progress=progress_for(self))
         report_verification(self, report.verification)

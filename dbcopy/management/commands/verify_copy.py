@@ -12,7 +12,7 @@ class Command(OperatorCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the SQLite database file")
 
-    def handle(self, *args, path, **options):
+    def handle_command(self, *args, path, **options):
         with one_line_errors(self, unchanged="nothing was changed"):
             report = copy.verify_copy(path)
             if not report.ok:

@@ -10,7 +10,7 @@ class Command(OperatorCommand):
     def add_arguments(self, parser):
         parser.add_argument("state", choices=["on", "off", "status"])
 
-    def handle(self, *args, state, **options):
+    def handle_command(self, *args, state, **options):
         try:
             if state == "on":
                 maintenance.turn_on()

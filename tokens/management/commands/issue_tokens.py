@@ -17,7 +17,7 @@ class Command(OperatorCommand):
         parser.add_argument("--subject", required=True)
         parser.add_argument("--email", default="")
 
-    def handle(self, *args, provider, subject, email, **options):
+    def handle_command(self, *args, provider, subject, email, **options):
         provider, subject, email = provider.strip(), subject.strip(), email.strip()
         if not provider or len(provider) > 32:
             raise CommandError("--provider must be 1 to 32 characters")

@@ -18,7 +18,7 @@ class Command(OperatorCommand):
             help="rows deleted per transaction (default 1000)",
         )
 
-    def handle(self, *args, batch_size, **options):
+    def handle_command(self, *args, batch_size, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
 
