@@ -27,14 +27,15 @@ class Session(models.Model):
     def __str__(self):
         return f"session {self.id}"
 
+    @property
+    def ends_at(self):
+        """The absolute end of the session (``SESSION_MAX_AGE_DAYS`` after its login)."""
+        return self.created_at + timedelta(days=settings.SESSION_MAX_AGE_DAYS)
+
     def has_ended(self, now) -> bool:
-        """Revoked, its refresh token expired, or past its absolute lifetime
-        (``SESSION_MAX_AGE_DAYS``). ``tokens.selectors.session_is_live`` is the same in SQL."""
-        return (
-            self.revoked_at is not None
-            or self.expires_at <= now
-            or self.created_at <= now - timedelta(days=settings.SESSION_MAX_AGE_DAYS)
-        )
+        """Revoked, its refresh token expired, or past its absolute end.
+        ``tokens.selectors.session_is_live`` is the same in SQL."""
+        return self.revoked_at is not None or self.expires_at <= now or self.ends_at <= now
 
 
 class RefreshToken(models.Model):

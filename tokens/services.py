@@ -35,14 +35,9 @@ class TokenPair:
     token_type: str = "Bearer"
 
 
-def _session_end(session: Session) -> datetime:
-    """The absolute end of a session (``SESSION_MAX_AGE_DAYS`` after its login)."""
-    return session.created_at + timedelta(days=settings.SESSION_MAX_AGE_DAYS)
-
-
 def _refresh_expiry(session: Session, now: datetime) -> datetime:
     """A new refresh token lives ``REFRESH_TOKEN_TTL_DAYS``, never past its session's end."""
-    return min(now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS), _session_end(session))
+    return min(now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS), session.ends_at)
 
 
 def _new_pair(*, session: Session, now: datetime) -> TokenPair:
@@ -112,7 +107,7 @@ def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> T
         session = token.session
         if session.revoked_at is not None:
             raise InvalidRefreshToken("Refresh token has been revoked.")
-        if session.expires_at <= now or _session_end(session) <= now:
+        if session.has_ended(now):
             raise InvalidRefreshToken("Refresh token has expired.")
         if not session.user.is_active:
             raise InvalidRefreshToken("Account is disabled.")
