@@ -100,12 +100,12 @@ def test_bad_answers_in_a_row_ask_the_provider_once_per_lifespan(provider, answe
     provider.serve(answer)
     time.sleep(PAST_HOLD)
 
-    accepted_in_a_row(provider)
-    assert provider.requests == 2
+    asked = in_a_row(accepted_in_a_row, provider)
+    assert 1 <= asked <= allowed_fetches(asked.elapsed)
 
     time.sleep(PAST_HOLD)
-    accepted_in_a_row(provider)
-    assert provider.requests == 3
+    asked = in_a_row(accepted_in_a_row, provider)
+    assert 1 <= asked <= allowed_fetches(asked.elapsed)
 
 
 def test_bad_answers_in_a_row_with_no_good_keys_yet_ask_the_provider_once_per_cooldown(
@@ -113,12 +113,32 @@ def test_bad_answers_in_a_row_with_no_good_keys_yet_ask_the_provider_once_per_co
 ):
     provider.serve(answer)
 
-    unavailable_in_a_row(provider)
-    assert provider.requests == 1
+    asked = in_a_row(unavailable_in_a_row, provider)
+    assert 1 <= asked <= allowed_fetches(asked.elapsed)
 
     time.sleep(PAST_HOLD)
-    unavailable_in_a_row(provider)
-    assert provider.requests == 2
+    asked = in_a_row(unavailable_in_a_row, provider)
+    assert 1 <= asked <= allowed_fetches(asked.elapsed)
+
+
+class Asked(int):
+    """How many times a run of sign-ins asked the provider, and how long the run took."""
+
+    elapsed: float
+
+
+def in_a_row(run, provider) -> Asked:
+    before, started = provider.requests, time.monotonic()
+    run(provider)
+    asked = Asked(provider.requests - before)
+    asked.elapsed = time.monotonic() - started
+    return asked
+
+
+def allowed_fetches(elapsed: float) -> int:
+    """At most one fetch per lifespan or cooldown (HOLD) of the run: one at its start, one
+    more for each HOLD it lasted (a run on a loaded machine may outlast one)."""
+    return 1 + int(elapsed / HOLD)
 
 
 def accepted_in_a_row(provider) -> None:
