@@ -57,7 +57,9 @@ def peak_rss_mb(args, env=None, cwd=ROOT, stdout_path=None):
 
 def app_env(**extra):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update({"SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789", "DEBUG": "0"})
+    env.update(
+        {"SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789-abcdefghij", "DEBUG": "0"}
+    )
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -23,9 +23,10 @@ POSTGRES_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 # django-prometheus's wrappers of the same backends: they count connections, queries, query
 # durations and errors per alias (dj-database-url cannot name them, so they are swapped in).
+# SQLite's also creates the database file readable by its owner only (ops/backends/sqlite3).
 INSTRUMENTED_ENGINES = {
     POSTGRES_ENGINE: "django_prometheus.db.backends.postgresql",
-    SQLITE_ENGINE: "django_prometheus.db.backends.sqlite3",
+    SQLITE_ENGINE: "ops.backends.sqlite3",
 }
 
 

@@ -27,11 +27,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
 
+# With DEBUG off, secrets shorter than these are refused at start-up (a guessable key signs
+# sessions, CSRF tokens and, unless JWT_SIGNING_KEY is set, access tokens).
+MIN_SECRET_KEY_CHARS = 50
+MIN_JWT_SIGNING_KEY_BYTES = 32
+MIN_WEBHOOK_SECRET_CHARS = 16
+
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:
     if not DEBUG:
         raise ConfigError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or DEBUG=1)")
     SECRET_KEY = "django-insecure-development-key-only-used-with-debug-on"
+elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_CHARS:
+    raise ConfigError(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters when DEBUG is off "
+        f"(it has {len(SECRET_KEY)})"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
@@ -162,7 +173,7 @@ if HTTPS:
 # Probes and the scraper may speak plain HTTP to the process itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
-# Throttle counts (config/throttling.py): a SQLite file in CACHE_DIR shares them between the
+# Throttle counts (ops/throttling.py): a SQLite file in CACHE_DIR shares them between the
 # processes of a host (gunicorn.conf.py sets one up for its workers); without CACHE_DIR, one
 # process (runserver, the tests) keeps them in memory. Nothing uses Django's cache.
 CACHE_DIR = env_str("CACHE_DIR")
@@ -179,11 +190,13 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
-# Requests per client address on the endpoints anyone can call (config/throttling.py).
+# Requests per client address on the endpoints anyone can call, and journal writes per user
+# (ops/throttling.py).
 THROTTLE_RATES = {
     "login": env_rate("THROTTLE_LOGIN_RATE", "20/min"),
     "refresh": env_rate("THROTTLE_REFRESH_RATE", "60/min"),
     "webhook": env_rate("THROTTLE_WEBHOOK_RATE", "600/min"),
+    "write": env_rate("THROTTLE_WRITE_RATE", "120/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -224,8 +237,8 @@ AUTH_ID_TOKEN_MAX_AGE_SECONDS = env_int("AUTH_ID_TOKEN_MAX_AGE_SECONDS", 86400, 
 JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY")
 if JWT_SIGNING_KEY is None:
     JWT_SIGNING_KEY = hashlib.sha256(f"access-token-signing:{SECRET_KEY}".encode()).hexdigest()
-elif len(JWT_SIGNING_KEY.encode()) < 32:
-    raise ConfigError("JWT_SIGNING_KEY must be at least 32 bytes long")
+elif len(JWT_SIGNING_KEY.encode()) < MIN_JWT_SIGNING_KEY_BYTES:
+    raise ConfigError(f"JWT_SIGNING_KEY must be at least {MIN_JWT_SIGNING_KEY_BYTES} bytes long")
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=1)
 REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)
 # A session's absolute lifetime: rotation renews a refresh token's expiry, never past it.
@@ -246,6 +259,14 @@ JOURNAL_QUOTA_PREMIUM_BYTES = env_int("JOURNAL_QUOTA_PREMIUM_BYTES", 104857600)
 
 # The payment provider's webhook: several secrets are accepted while one is rotated.
 SUBSCRIPTION_WEBHOOK_SECRETS = env_list("SUBSCRIPTION_WEBHOOK_SECRET")
+if not DEBUG and any(len(s) < MIN_WEBHOOK_SECRET_CHARS for s in SUBSCRIPTION_WEBHOOK_SECRETS):
+    raise ConfigError(
+        f"each SUBSCRIPTION_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_CHARS} "
+        "characters when DEBUG is off"
+    )
+
+# Set: GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # JSON lines on stderr, each with the request id (config/logs.py).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -2,6 +2,7 @@
 PostgreSQL survive a rollback. The file gets its schema from the migrations, then every row
 as Django would have stored it in SQLite, then the same verification as a forward copy."""
 
+import os
 import time
 from pathlib import Path
 
@@ -33,10 +34,25 @@ def _python_converter(kind: str):
     return None
 
 
+def _create_owner_only(path: Path) -> None:
+    """The new file, readable by its owner only (SQLite gives its -wal and -shm files the same
+    mode), made here and nowhere else: never through a link, never over a file that appeared
+    since the checks."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise CopyRefused(f"{path} already exists: the rollback copy writes a new file") from None
+    except OSError as exc:
+        raise CopyRefused(f"{path}: {exc.strerror}") from None
+    os.close(fd)
+
+
 def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyReport:
     """Write every table of the configured PostgreSQL database into a new SQLite file."""
     progress = progress or SilentProgress()
     path = Path(path)
+    if path.is_symlink():
+        raise CopyRefused(f"{path} is a symbolic link: the rollback copy writes a new file")
     if path.exists():
         raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
     if not path.parent.is_dir():
@@ -44,6 +60,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
     target = _postgres_target()
     tables = copied_tables()
     started = time.monotonic()
+    _create_owner_only(path)
     try:
         progress.message(f"creating {path} with the migrations")
         register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=False)

@@ -16,7 +16,8 @@ from journal.serializers import (
     UsageSerializer,
     parse_page_query,
 )
-from ops.openapi import UNAUTHORIZED, error
+from ops.openapi import RETRY_AFTER, UNAUTHORIZED, error
+from ops.throttling import UserWriteThrottle
 
 ENTRY_PAGE = inline_serializer(
     "EntryPage",
@@ -32,6 +33,10 @@ ENTRY_TOO_LARGE = error(
     "`content` is over `JOURNAL_MAX_ENTRY_BYTES` UTF-8 bytes (`entry_too_large`)."
 )
 QUOTA_EXCEEDED = error("The write would take the user past their quota (`quota_exceeded`).")
+WRITES_THROTTLED = error(
+    "Too many journal writes by this user (`throttled`, `THROTTLE_WRITE_RATE`); `Retry-After` "
+    "says when to try again."
+)
 BAD_CONTENT = error(
     "`content` is missing, empty or not a string, or the body is not JSON (`invalid`)."
 )
@@ -53,7 +58,14 @@ def _page_links(request, *, count: int, limit: int, offset: int) -> tuple[str | 
     return next_url, previous_url
 
 
-class EntryListView(APIView):
+class JournalWriteView(APIView):
+    """Journal views whose writes count against the user's ``THROTTLE_WRITE_RATE``."""
+
+    throttle_classes = [UserWriteThrottle]
+    throttle_scope = "write"
+
+
+class EntryListView(JournalWriteView):
     @extend_schema(
         operation_id="list_entries",
         tags=["journal"],
@@ -91,7 +103,9 @@ class EntryListView(APIView):
             401: UNAUTHORIZED,
             403: QUOTA_EXCEEDED,
             413: ENTRY_TOO_LARGE,
+            429: WRITES_THROTTLED,
         },
+        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         data = EntryInputSerializer(data=request.data)
@@ -100,7 +114,7 @@ class EntryListView(APIView):
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class EntryDetailView(APIView):
+class EntryDetailView(JournalWriteView):
     @extend_schema(
         operation_id="get_entry",
         tags=["journal"],
@@ -124,7 +138,9 @@ class EntryDetailView(APIView):
             403: QUOTA_EXCEEDED,
             404: ENTRY_NOT_FOUND,
             413: ENTRY_TOO_LARGE,
+            429: WRITES_THROTTLED,
         },
+        parameters=[RETRY_AFTER],
     )
     def patch(self, request, entry_id):
         data = EntryInputSerializer(data=request.data)
@@ -142,7 +158,9 @@ class EntryDetailView(APIView):
             204: OpenApiResponse(description="Deleted; its bytes are given back."),
             401: UNAUTHORIZED,
             404: ENTRY_NOT_FOUND,
+            429: WRITES_THROTTLED,
         },
+        parameters=[RETRY_AFTER],
     )
     def delete(self, request, entry_id):
         services.delete_journal_entry(user=request.user, entry_id=entry_id)

@@ -10,24 +10,19 @@ password. A refused attempt is not counted, so hammering does not lengthen the w
 
 Successful sign-ins count as attempts too: the store counts each request it lets through and
 has no read that does not count, and staff sign in rarely (an admin session lasts weeks).
-The client address is the one the API's throttles count (``NUM_PROXIES``).
+The client address is the one the API's throttles count (``NUM_PROXIES``, IPv6 per /64).
 """
 
 import hashlib
-import logging
 import math
-import sqlite3
 import time
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from rest_framework.throttling import BaseThrottle
 
-from ops.throttling import counts
-
-logger = logging.getLogger(__name__)
+from ops.throttling import client_ident, counts
 
 ATTEMPTS_PER_ADDRESS = 5
 ATTEMPTS_PER_USERNAME = 5
@@ -41,24 +36,20 @@ class AdminSignInThrottle:
 
     def refusal(self, request, username: str) -> float | None:
         """None if the attempt may go on (it is then counted); else the seconds until one
-        may. If the counts cannot be read, the attempt goes on and the failure is logged, as
-        for the API's throttles."""
+        may. The counts fail safe as the API's do (``ops.throttling.FailSafeCounts``)."""
         # Hashed: a long or mistyped username (a password in the wrong box) stays out of
         # the counts file.
         username_digest = hashlib.sha256(username.casefold().encode()).hexdigest()
         limits = (
-            (f"admin_login_address_{BaseThrottle().get_ident(request)}", ATTEMPTS_PER_ADDRESS),
+            (f"admin_login_address_{client_ident(request)}", ATTEMPTS_PER_ADDRESS),
             (f"admin_login_username_{username_digest}", ATTEMPTS_PER_USERNAME),
         )
         now = self.timer()
-        try:
-            store = counts()
-            for key, limit in limits:
-                allowed, wait = store.hit(key, limit, WINDOW_SECONDS, now)
-                if not allowed:
-                    return wait
-        except (sqlite3.Error, OSError) as exc:
-            logger.warning("throttle counts unavailable, admin sign-in let through: %s", exc)
+        store = counts()
+        for key, limit in limits:
+            allowed, wait = store.hit(key, limit, WINDOW_SECONDS, now)
+            if not allowed:
+                return wait
         return None
 
 

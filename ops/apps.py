@@ -4,13 +4,14 @@ from django.core.signals import request_finished
 
 class OpsConfig(AppConfig):
     """The site's runtime shared by every app, wired once at start-up: the pool gauges
-    refreshed after every request, and the OpenAPI description of the authentication."""
+    refreshed after every request, the OpenAPI description of the authentication and the
+    site's system checks."""
 
     name = "ops"
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from ops import metrics, openapi  # noqa: F401 (openapi registers an extension)
+        from ops import checks, metrics, openapi  # noqa: F401 (checks and openapi register)
 
         # Connected after Django's own close_old_connections, so the request's connection is
         # already back in the pool when the gauges are read.

@@ -4,15 +4,21 @@ answers within a short timeout and every migration is applied).
 ``probe_database`` is also how the router decides that a read replica is down.
 """
 
+import functools
+import logging
+
 import psycopg
 from django.db import DatabaseError, connections
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.database import DB_DEFAULT
+
+logger = logging.getLogger(__name__)
 
 # libpq counts connect_timeout in whole seconds and treats anything below 2 as 2.
 PROBE_TIMEOUT_SECONDS = 2
@@ -53,22 +59,34 @@ def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str |
     return None
 
 
+@functools.cache
+def migrations_on_disk() -> tuple[tuple[str, str], ...]:
+    """Every migration of the code this process runs, in the order they apply: read from
+    disk once per process (the code does not change under a running process)."""
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    plan = (node for leaf in sorted(graph.leaf_nodes()) for node in graph.forwards_plan(leaf))
+    return tuple(dict.fromkeys(plan))
+
+
 def unapplied_migrations(alias: str = DB_DEFAULT) -> list[str]:
-    """``app.migration`` names that exist on disk but are not applied to ``alias``."""
-    executor = MigrationExecutor(connections[alias])
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+    """``app.migration`` names that exist on disk but are not applied to ``alias``: one query
+    of the applied ones against the graph loaded once."""
+    applied = MigrationRecorder(connections[alias]).applied_migrations()
+    return [f"{app}.{name}" for app, name in migrations_on_disk() if (app, name) not in applied]
 
 
 def readiness_problem() -> tuple[str, str] | None:
-    """``(code, detail)`` of the first reason not to send traffic here, or ``None``."""
+    """``(code, detail)`` of the first reason not to send traffic here, or ``None``. The
+    answer names no host or port (a probe is public); the reason goes to the log."""
     reason = probe_database(DB_DEFAULT)
+    if reason is None:
+        try:
+            pending = unapplied_migrations(DB_DEFAULT)
+        except DatabaseError as exc:
+            reason = _first_line(exc)
     if reason is not None:
-        return "database_unavailable", f"The database is unreachable: {reason}"
-    try:
-        pending = unapplied_migrations(DB_DEFAULT)
-    except DatabaseError as exc:
-        return "database_unavailable", f"The database is unreachable: {_first_line(exc)}"
+        logger.warning("not ready, the database is unreachable: %s", reason)
+        return "database_unavailable", "The database is unreachable."
     if pending:
         shown = ", ".join(pending[:5]) + (", ..." if len(pending) > 5 else "")
         return "migrations_pending", f"{len(pending)} migration(s) not applied: {shown}"

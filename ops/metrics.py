@@ -8,13 +8,15 @@ connection went back to the pool) and the worker that answers a scrape refreshes
 first, so a scrape never shows values older than each worker's last request.
 """
 
+import hmac
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.http import JsonResponse
 from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,10 @@ REPLICA_UP = Gauge(
     ["alias"],
     multiprocess_mode="livemin",
 )
+THROTTLE_STORE_ERRORS = Counter(
+    "journal_throttle_store_errors_total",
+    "Times the shared throttle counts store failed and a process fell back to its own counts.",
+)
 # Domain gauges, declared by the apps that own the data (``register_domain_gauge`` in their
 # ``AppConfig.ready``): counted by whichever worker answers the scrape; the latest value wins.
 _domain_gauges: dict[str, tuple[Gauge, Callable[[], int]]] = {}
@@ -111,9 +117,28 @@ def set_replica_up(alias: str, up: bool) -> None:
     REPLICA_UP.labels(alias=alias).set(1 if up else 0)
 
 
+def _bearer_token(request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def metrics_view(request):
     """``/metrics``: refresh this process's gauges, then django-prometheus's exporter (which
-    merges every worker's values in multiprocess mode)."""
+    merges every worker's values in multiprocess mode). With ``METRICS_TOKEN`` set, only a
+    scraper that sends it as a bearer token is answered."""
+    expected = settings.METRICS_TOKEN
+    if expected is not None:
+        token = _bearer_token(request)
+        if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
+            response = JsonResponse(
+                {
+                    "detail": "GET /metrics needs the metrics bearer token.",
+                    "code": "not_authenticated",
+                },
+                status=401,
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     update_domain_gauges()
     update_pool_gauges()
     return ExportToDjangoView(request)

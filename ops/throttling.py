@@ -8,8 +8,15 @@ previous window's count weighted by how much of it still overlaps, plus the curr
 two integers per client and scope, kept in a SQLite file in ``CACHE_DIR`` that every worker
 of the host shares (one short ``IMMEDIATE`` transaction a request, about 15 µs), or in the
 process's memory when ``CACHE_DIR`` is unset (runserver, the tests).
+
+A store that fails (a corrupt, unwritable or locked file) never means no limit: the process
+counts on its own (``FailSafeCounts``) with a warning and the metric
+``journal_throttle_store_errors_total``, and tries the store again after
+``STORE_RETRY_SECONDS``. A client is its address, an IPv6 one its /64 (``client_ident``): a
+host is given a /64, so counting single IPv6 addresses would give it 2**64 rates.
 """
 
+import ipaddress
 import logging
 import math
 import sqlite3
@@ -18,7 +25,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+
+from ops.metrics import THROTTLE_STORE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +36,10 @@ logger = logging.getLogger(__name__)
 PURGE_SECONDS = 60
 # A new counts file is set up by the first process that gets to it: the others retry.
 SETUP_ATTEMPTS = 5
+# After the store failed, a process counts on its own this long before trying it again.
+STORE_RETRY_SECONDS = 30
+# The errors of a store that cannot count: the file is corrupt, locked, unwritable or gone.
+STORE_ERRORS = (sqlite3.Error, OSError)
 
 
 def _refusal(previous: int, current: int, window: int, duration: int, limit: int, now: float):
@@ -148,8 +162,53 @@ class SQLiteCounts:
     def windows_kept(self) -> int:
         return self._connection().execute("SELECT count(*) FROM throttle_counts").fetchone()[0]
 
+    def disconnect(self) -> None:
+        """Close this thread's connection: the next hit opens the file afresh."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        if db is not None:
+            db.close()
 
-_stores: dict[str | None, MemoryCounts | SQLiteCounts] = {}
+
+class FailSafeCounts:
+    """A shared store, and this process's own counts while the store fails: a limit that
+    cannot be shared is still a limit (per process, so at most workers x the rate)."""
+
+    def __init__(self, store: SQLiteCounts):
+        self.store = store
+        self.fallback = MemoryCounts()
+        self._retry_at = 0.0  # time.monotonic() at which the store is tried again
+
+    @property
+    def failing(self) -> bool:
+        return time.monotonic() < self._retry_at
+
+    def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
+        if not self.failing:
+            try:
+                return self.store.hit(key, limit, duration, now)
+            except STORE_ERRORS as exc:
+                self._retry_at = time.monotonic() + STORE_RETRY_SECONDS
+                self.store.disconnect()
+                THROTTLE_STORE_ERRORS.inc()
+                logger.warning(
+                    "throttle counts store %s failed, counting in this process for %d s: %s",
+                    self.store.path,
+                    STORE_RETRY_SECONDS,
+                    exc,
+                )
+        return self.fallback.hit(key, limit, duration, now)
+
+    def clear(self) -> None:
+        self.fallback.clear()
+        self._retry_at = 0.0
+        self.store.clear()
+
+    def windows_kept(self) -> int:
+        return self.store.windows_kept()
+
+
+_stores: dict[str | None, MemoryCounts | FailSafeCounts] = {}
 _stores_lock = threading.Lock()
 
 
@@ -164,23 +223,42 @@ def counts():
                 if cache_dir is None:
                     store = MemoryCounts()
                 else:
-                    store = SQLiteCounts(settings.BASE_DIR / cache_dir / "throttle.sqlite3")
+                    store = FailSafeCounts(
+                        SQLiteCounts(settings.BASE_DIR / cache_dir / "throttle.sqlite3")
+                    )
                 _stores[cache_dir] = store
     return store
 
 
+def client_ident(request) -> str:
+    """Who a request counts against when no user is known: the client's address as DRF's
+    throttles see it (``NUM_PROXIES``), an IPv6 address as its /64 and an IPv4-mapped one as
+    the IPv4 address."""
+    ident = BaseThrottle().get_ident(request)
+    try:
+        address = ipaddress.ip_address(ident)
+    except ValueError:
+        return ident
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ident
+
+
 class ClientAddressThrottle(ScopedRateThrottle):
     """DRF's ``ScopedRateThrottle`` with its counts kept as above: a view's
-    ``throttle_scope`` names its rate in ``settings.THROTTLE_RATES``, counted per client
-    address (``NUM_PROXIES`` says which address that is). The rates are read on each request,
-    not once at import as DRF's own class does, so a changed setting applies at once; over the
-    rate, DRF answers 429 with ``Retry-After``. If the counts cannot be read (the file is not
-    writable), requests are let through and the failure is logged: a broken rate limiter must
-    not take the API down."""
+    ``throttle_scope`` names its rate in ``settings.THROTTLE_RATES``, counted per user when the
+    request is authenticated and else per client (``client_ident``). The rates are read on each
+    request, not once at import as DRF's own class does, so a changed setting applies at once;
+    over the rate, DRF answers 429 with ``Retry-After``."""
 
     @property
     def THROTTLE_RATES(self):  # noqa: N802 (the name DRF looks up)
         return settings.THROTTLE_RATES
+
+    def get_ident(self, request):
+        return client_ident(request)
 
     def allow_request(self, request, view):
         self.scope = getattr(view, self.scope_attr, None)
@@ -193,15 +271,21 @@ class ClientAddressThrottle(ScopedRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        try:
-            allowed, self._wait_seconds = counts().hit(
-                key, self.num_requests, self.duration, self.timer()
-            )
-        except (sqlite3.Error, OSError) as exc:
-            logger.warning("throttle counts unavailable, request let through: %s", exc)
-            return True
+        allowed, self._wait_seconds = counts().hit(
+            key, self.num_requests, self.duration, self.timer()
+        )
         return allowed
 
     def wait(self):
         # At least one second: Retry-After is whole seconds, and 0 would invite a retry storm.
         return max(math.ceil(self._wait_seconds), 1)
+
+
+class UserWriteThrottle(ClientAddressThrottle):
+    """The same, for the writes (unsafe methods) of a view whose reads are not limited: a
+    journal's writes per user (``throttle_scope = "write"``)."""
+
+    def allow_request(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)

@@ -31,6 +31,8 @@ for name in (
     "THROTTLE_LOGIN_RATE",
     "THROTTLE_REFRESH_RATE",
     "THROTTLE_WEBHOOK_RATE",
+    "THROTTLE_WRITE_RATE",
+    "METRICS_TOKEN",
     "PROMETHEUS_MULTIPROC_DIR",
 ):
     os.environ.pop(name, None)

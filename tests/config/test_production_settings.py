@@ -21,14 +21,27 @@ def production_env(**more):
     return {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), **more}
 
 
-def test_deploy_check_is_clean_with_https_on_and_a_real_secret_key(tmp_path):
-    result = manage(
-        tmp_path, "check", "--deploy", "--fail-level", "WARNING", **production_env(HTTPS="1")
-    )
+def deploy_check(tmp_path, **env):
+    """``check --deploy`` failing on warnings, as a deployment pipeline would run it."""
+    return manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **production_env(**env))
+
+
+def test_deploy_check_is_clean_with_https_on_behind_a_proxy_and_a_real_secret_key(tmp_path):
+    result = deploy_check(tmp_path, HTTPS="1", NUM_PROXIES="1")
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
     assert "WARNINGS" not in result.stderr
+
+
+def test_deploy_check_warns_that_https_without_num_proxies_puts_clients_in_one_bucket(tmp_path):
+    result = deploy_check(tmp_path, HTTPS="1")
+
+    assert result.returncode != 0
+    assert "ops.W001" in result.stderr
+    assert "NUM_PROXIES=0" in result.stderr
+    # Only a deploy check: a plain check on the same settings is clean.
+    assert manage(tmp_path, "check", **production_env(HTTPS="1")).returncode == 0
 
 
 def test_deploy_check_warns_when_https_is_off(tmp_path):
@@ -56,12 +69,14 @@ def test_throttle_rates_come_from_the_environment(tmp_path):
     result = manage(
         tmp_path,
         "diffsettings",
-        **production_env(THROTTLE_LOGIN_RATE="5/minute", THROTTLE_WEBHOOK_RATE="100/s"),
+        **production_env(
+            THROTTLE_LOGIN_RATE="5/minute", THROTTLE_WEBHOOK_RATE="100/s", THROTTLE_WRITE_RATE="9/h"
+        ),
     )
 
     assert (
-        "THROTTLE_RATES = {'login': '5/minute', 'refresh': '60/min', 'webhook': '100/s'}"
-        in setting_lines(result)
+        "THROTTLE_RATES = {'login': '5/minute', 'refresh': '60/min', 'webhook': '100/s', "
+        "'write': '9/h'}" in setting_lines(result)
     )
 
 
@@ -69,10 +84,15 @@ def test_webhook_secrets_are_a_comma_separated_list_for_rotation(tmp_path):
     result = manage(
         tmp_path,
         "diffsettings",
-        **production_env(SUBSCRIPTION_WEBHOOK_SECRET=" whsec_new , whsec_old ,"),
+        **production_env(
+            SUBSCRIPTION_WEBHOOK_SECRET=" whsec_new_0123456789 , whsec_old_0123456789 ,"
+        ),
     )
 
-    assert "SUBSCRIPTION_WEBHOOK_SECRETS = ['whsec_new', 'whsec_old']" in setting_lines(result)
+    assert (
+        "SUBSCRIPTION_WEBHOOK_SECRETS = ['whsec_new_0123456789', 'whsec_old_0123456789']"
+        in setting_lines(result)
+    )
 
 
 @pytest.mark.parametrize(

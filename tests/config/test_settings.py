@@ -32,6 +32,50 @@ def test_start_up_with_debug_on_needs_no_secret_key(tmp_path):
 @pytest.mark.parametrize(
     ("env", "reason"),
     [
+        ({"SECRET_KEY": "k" * 49}, "SECRET_KEY must be at least 50 characters when DEBUG is off"),
+        (
+            {"SECRET_KEY": "k" * 50, "JWT_SIGNING_KEY": "j" * 31},
+            "JWT_SIGNING_KEY must be at least 32 bytes long",
+        ),
+        (
+            {
+                "SECRET_KEY": "k" * 50,
+                "SUBSCRIPTION_WEBHOOK_SECRET": "whsec_long_enough_0,whsec_15_chars",
+            },
+            "each SUBSCRIPTION_WEBHOOK_SECRET must be at least 16 characters when DEBUG is off",
+        ),
+    ],
+)
+def test_short_secrets_stop_start_up_with_debug_off_in_one_line(tmp_path, env, reason):
+    result = manage_check(tmp_path, **env)
+
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"configuration error: {reason}")
+
+
+def test_secrets_at_the_minimum_lengths_start(tmp_path):
+    result = manage_check(
+        tmp_path,
+        SECRET_KEY="k" * 50,
+        JWT_SIGNING_KEY="j" * 32,
+        SUBSCRIPTION_WEBHOOK_SECRET="w" * 16,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_short_secrets_are_allowed_for_development_with_debug_on(tmp_path):
+    result = manage_check(
+        tmp_path, DEBUG="1", SECRET_KEY="dev", SUBSCRIPTION_WEBHOOK_SECRET="whsec_dev"
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
         ({"DB_POOL_MAX": "lots"}, "DB_POOL_MAX must be a whole number"),
         ({"DB_POOL_MAX": "0"}, "DB_POOL_MAX must be at least 1"),
         ({"DEBUG": "maybe"}, "DEBUG must be 0 or 1"),
@@ -43,7 +87,7 @@ def test_start_up_with_debug_on_needs_no_secret_key(tmp_path):
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line(tmp_path, env, reason):
-    result = manage_check(tmp_path, SECRET_KEY="k" * 40, **env)
+    result = manage_check(tmp_path, SECRET_KEY="k" * 50, **env)
 
     assert result.returncode != 0
     assert len(result.stderr.strip().splitlines()) == 1

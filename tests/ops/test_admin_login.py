@@ -1,7 +1,5 @@
 """The admin's login page refuses sign-in attempts past its limits (ops/admin_login.py)."""
 
-import sqlite3
-
 import pytest
 from django.contrib.auth.signals import user_login_failed
 
@@ -158,13 +156,28 @@ def test_refused_attempts_do_not_lengthen_the_wait(client, clock):
     assert sign_in(client, "morgan").status_code == 302
 
 
-def test_staff_sign_in_when_the_counts_cannot_be_read(client, monkeypatch):
-    def unreadable():
-        raise sqlite3.OperationalError("attempt to write a readonly database")
-
-    monkeypatch.setattr(admin_login, "counts", unreadable)
+def test_staff_sign_in_when_the_counts_cannot_be_read_and_the_limit_still_holds(
+    client, settings, tmp_path
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    settings.CACHE_DIR = str(blocker / "cache")  # the counts file cannot be made
 
     response = sign_in(client, "morgan")
-
     assert response.status_code == 302
     assert signed_in(client)
+
+    client.logout()
+    wrong = [sign_in(client, "morgan", password="wrong").status_code for _ in range(5)]
+    assert wrong == [200, 200, 200, 200, 429]  # the process counts on its own
+
+
+def test_ipv6_addresses_of_one_64_share_a_limit(client):
+    fail(client, ATTEMPTS_PER_ADDRESS - 1, username="morgan", address="2001:db8:1:2::10")
+
+    neighbour = sign_in(client, "riley", "wrong", address="2001:db8:1:2:ffff::1")
+    next_door = sign_in(client, "riley", address="2001:db8:1:3::10")
+
+    assert neighbour.status_code == 200  # the fifth attempt of the /64
+    assert sign_in(client, "riley", address="2001:db8:1:2::99").status_code == 429
+    assert next_door.status_code == 302

@@ -24,7 +24,7 @@ COPY_COMMANDS = {
 
 def manage(tmp_path, args, **env):
     base = {
-        "SECRET_KEY": "x" * 40,
+        "SECRET_KEY": "x" * 50,
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "MAINTENANCE_FLAG_PATH": str(tmp_path / "maintenance.flag"),
         "DB_POOL_TIMEOUT_SECONDS": "1",

@@ -62,8 +62,39 @@ def test_readyz_is_503_json_when_the_database_is_unreachable(
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["code"] == "database_unavailable"
-    assert body["detail"].startswith("The database is unreachable: ")
-    assert "Traceback" not in body["detail"]
+    assert body == {"detail": "The database is unreachable.", "code": "database_unavailable"}
+
+
+def test_readyz_names_no_host_or_port_and_logs_the_reason(
+    api, unreachable_default, django_db_blocker, caplog
+):
+    with django_db_blocker.unblock():
+        response = api.get("/readyz")
+
+    assert response.status_code == 503
+    assert "127.0.0.1" not in response.content.decode()
+    assert "missing" not in response.content.decode()
+    reasons = [r.getMessage() for r in caplog.records if r.name == "ops.health"]
+    assert reasons and reasons[0].startswith("not ready, the database is unreachable: ")
+
+
+@pytest.mark.django_db
+def test_readyz_reads_the_migration_files_once_per_process(api, monkeypatch):
+    from django.db.migrations import loader
+
+    api.get("/readyz")  # the graph of this process, if no probe loaded it yet
+    loads = []
+    original = loader.MigrationLoader.load_disk
+    monkeypatch.setattr(
+        loader.MigrationLoader,
+        "load_disk",
+        lambda self: loads.append(1) or original(self),
+    )
+
+    answers = [api.get("/readyz").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+    assert loads == []
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])

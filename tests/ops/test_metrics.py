@@ -89,3 +89,26 @@ def test_metrics_report_the_connection_pool_of_each_postgres_alias(auth_api, api
         "journal_db_pool_request_errors",
     ):
         assert '{alias="default"}' in series(text, name), name
+
+
+def test_metrics_need_the_bearer_token_when_one_is_set(api, settings):
+    settings.METRICS_TOKEN = "scrape-me-0123456789"
+
+    missing = api.get("/metrics")
+    wrong = api.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-wrong")
+    basic = api.get("/metrics", HTTP_AUTHORIZATION="Basic scrape-me-0123456789")
+    right = api.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-0123456789")
+
+    for refused in (missing, wrong, basic):
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "not_authenticated"
+        assert refused["WWW-Authenticate"].startswith("Bearer")
+        assert b"journal_" not in refused.content
+    assert right.status_code == 200
+    assert "journal_users " in right.content.decode()
+
+
+def test_metrics_are_open_without_a_token(api, settings):
+    settings.METRICS_TOKEN = None
+
+    assert api.get("/metrics").status_code == 200

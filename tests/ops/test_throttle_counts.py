@@ -1,12 +1,13 @@
 """The throttle's sliding window, in memory and in the SQLite file the workers share."""
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from ops.throttling import MemoryCounts, SQLiteCounts
+from ops.throttling import FailSafeCounts, MemoryCounts, SQLiteCounts
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT, MINUTE = 4, 60
@@ -105,15 +106,73 @@ def test_processes_sharing_the_file_share_the_limit(tmp_path):
     assert sum(allowed) == LIMIT  # of 9 requests; with a count per process, 9 would pass
 
 
-def test_an_unwritable_counts_file_lets_requests_through_and_says_so(
-    api, settings, tmp_path, caplog
+def errors_counted(api) -> float:
+    text = api.get("/metrics").content.decode()
+    line = next(
+        x for x in text.splitlines() if x.startswith("journal_throttle_store_errors_total ")
+    )
+    return float(line.split()[1])
+
+
+def login_statuses(api, times):
+    return [api.post("/api/v1/auth/login", {}, format="json").status_code for _ in range(times)]
+
+
+@pytest.fixture
+def one_login_a_minute(settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "1/min"}
+
+
+@pytest.mark.django_db
+def test_an_unwritable_counts_file_falls_back_to_this_process_counts_never_to_no_limit(
+    api, settings, tmp_path, caplog, one_login_a_minute
 ):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     settings.CACHE_DIR = str(blocker / "cache")
-    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "login": "1/min"}
+    errors_before = errors_counted(api)
 
-    statuses = [api.post("/api/v1/auth/login", {}, format="json").status_code for _ in range(3)]
+    statuses = login_statuses(api, 3)
 
-    assert statuses == [400, 400, 400]
-    assert "throttle counts unavailable" in caplog.text
+    assert statuses == [400, 429, 429]
+    assert "counting in this process" in caplog.text
+    assert errors_counted(api) == errors_before + 1  # then the store rests, not retried per hit
+
+
+@pytest.mark.django_db
+def test_a_corrupt_counts_file_still_limits(api, settings, tmp_path, caplog, one_login_a_minute):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "throttle.sqlite3").write_bytes(b"this is not a database at all" * 100)
+    settings.CACHE_DIR = str(cache)
+
+    assert login_statuses(api, 3) == [400, 429, 429]
+    assert "not a database" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_locked_counts_file_still_limits(api, settings, tmp_path, one_login_a_minute):
+    cache = tmp_path / "cache"
+    settings.CACHE_DIR = str(cache)
+    assert login_statuses(api, 1) == [400]  # the file is made and counts the first one
+    holder = sqlite3.connect(cache / "throttle.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the write lock for good
+    try:
+        assert login_statuses(api, 2) == [400, 429]  # this process counts on its own
+    finally:
+        holder.close()
+
+
+def test_the_shared_store_is_used_again_once_it_works(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    store = FailSafeCounts(SQLiteCounts(blocker / "cache" / "t.sqlite3"))
+    assert store.hit("k", LIMIT, MINUTE, START)[0] is True
+    assert store.failing
+
+    store.store.path = tmp_path / "cache" / "t.sqlite3"  # the operator fixed it
+    store._retry_at = 0.0  # and STORE_RETRY_SECONDS passed
+    store.hit("k", LIMIT, MINUTE, START)
+
+    assert not store.failing
+    assert store.store.windows_kept() == 1

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+from rest_framework.test import APIClient
 
 from ops.throttling import ClientAddressThrottle
 
@@ -89,3 +90,55 @@ def test_a_rate_of_zero_refuses_with_retry_after(api, settings):
 
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
+
+
+def test_ipv6_clients_are_counted_per_64(api):
+    statuses = post_many(api, LOGIN, 20, REMOTE_ADDR="2001:db8:aa:bb::1")
+
+    same_64 = api.post(LOGIN, {}, format="json", REMOTE_ADDR="2001:db8:aa:bb:1234:5678:9:a")
+    other_64 = api.post(LOGIN, {}, format="json", REMOTE_ADDR="2001:db8:aa:bc::1")
+
+    assert 429 not in statuses
+    assert same_64.status_code == 429
+    assert other_64.status_code == 400
+
+
+def test_an_ipv4_mapped_address_counts_as_its_ipv4_address(api):
+    post_many(api, LOGIN, 20, REMOTE_ADDR="203.0.113.9")
+
+    assert api.post(LOGIN, {}, format="json", REMOTE_ADDR="::ffff:203.0.113.9").status_code == 429
+
+
+ENTRIES = "/api/v1/journal/entries"
+
+
+def test_journal_writes_are_limited_per_user_with_retry_after(auth_api, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "write": "3/min"}
+    created = [auth_api.post(ENTRIES, {"content": f"n{i}"}, format="json") for i in range(3)]
+    entry_id = created[0].json()["id"]
+
+    over = [
+        auth_api.post(ENTRIES, {"content": "more"}, format="json"),
+        auth_api.patch(f"{ENTRIES}/{entry_id}", {"content": "x"}, format="json"),
+        auth_api.delete(f"{ENTRIES}/{entry_id}"),
+    ]
+    reads = [auth_api.get(ENTRIES), auth_api.get(f"{ENTRIES}/{entry_id}")]
+
+    assert [r.status_code for r in created] == [201, 201, 201]
+    assert [r.status_code for r in over] == [429, 429, 429]
+    assert over[0].json()["code"] == "throttled"
+    assert int(over[0]["Retry-After"]) >= 1
+    assert [r.status_code for r in reads] == [200, 200]
+    assert auth_api.get(ENTRIES).json()["count"] == 3  # nothing refused was written
+
+
+def test_one_users_writes_do_not_use_another_users_rate(auth_api, other_user, login, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "write": "2/min"}
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {login(other_user).access}")
+    mine = [auth_api.post(ENTRIES, {"content": "a"}, format="json").status_code for _ in range(3)]
+
+    theirs = other.post(ENTRIES, {"content": "b"}, format="json")
+
+    assert mine == [201, 201, 429]
+    assert theirs.status_code == 201

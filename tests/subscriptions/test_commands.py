@@ -17,7 +17,7 @@ def run_command(*args):
 
 def run_cron(tmp_path, *args):
     """``manage.py`` in a fresh process on an empty SQLite file, as cron would run it."""
-    return run_manage(*args, env={"SECRET_KEY": "x" * 40, "SQLITE_PATH": str(tmp_path / "db")})
+    return run_manage(*args, env={"SECRET_KEY": "x" * 50, "SQLITE_PATH": str(tmp_path / "db")})
 
 
 @pytest.mark.django_db

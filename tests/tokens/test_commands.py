@@ -76,7 +76,7 @@ def test_purge_tokens_reports_what_it_deleted(user):
     ],
 )
 def test_commands_refuse_bad_input_with_one_line_and_no_traceback(tmp_path, args, reason):
-    env = {"SECRET_KEY": "x" * 40, "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+    env = {"SECRET_KEY": "x" * 50, "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     result = run_manage(*args, env=env)
 
     assert result.returncode != 0

@@ -1,0 +1,35 @@
+"""SQLite as django-prometheus instruments it, with the database file created readable and
+writable by its owner only: journals are private, and SQLite gives the ``-wal`` and ``-shm``
+files it makes beside the database the database file's mode."""
+
+import contextlib
+import os
+from pathlib import Path
+
+from django_prometheus.db.backends.sqlite3 import base
+
+OWNER_ONLY = 0o600
+
+
+class DatabaseFeatures(base.DatabaseFeatures):
+    """The same features as the instrumented backend."""
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        create_owner_only(conn_params["database"])
+        return super().get_new_connection(conn_params)
+
+
+def create_owner_only(name) -> None:
+    """Create the database file at ``name`` with mode 0600 if there is none yet (an empty
+    file is an empty SQLite database). In-memory databases and URIs are left to SQLite; an
+    existing file keeps the mode its owner gave it."""
+    name = str(name)
+    if name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.parent.is_dir():
+        return  # SQLite reports it: "unable to open database file"
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
