@@ -9,6 +9,8 @@ import os
 import re
 from urllib.parse import urlparse
 
+from redis.connection import parse_url
+
 
 class ConfigError(SystemExit):
     def __init__(self, message: str) -> None:
@@ -143,3 +145,15 @@ def parse_auth_providers(raw: dict) -> dict[str, dict]:
             "jwks_uri": check_jwks_uri(name, entry["jwks_uri"]),
         }
     return providers
+
+
+def env_redis_url(name: str) -> str | None:
+    """A ``redis://``, ``rediss://`` or ``unix://`` URL, or None when unset."""
+    value = env_str(name)
+    if value is None:
+        return None
+    try:
+        parse_url(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a Redis URL: {exc}") from None
+    return value

@@ -44,7 +44,7 @@ _metrics_dir = Path(
 
 # Every worker must see the same throttle counts or a client gets workers x the rate: unless
 # CACHE_DIR names a directory, this server gets a new one of its own for the counts file
-# (config/throttling.py).
+# (ops/throttling.py), used when REDIS_URL is unset.
 env_setdefault("CACHE_DIR", lambda: tempfile.mkdtemp(prefix="journal-cache-"))
 
 

@@ -17,6 +17,7 @@ from config.env import (
     env_json_object,
     env_list,
     env_rate,
+    env_redis_url,
     env_str,
     env_url_prefix,
     parse_auth_providers,
@@ -173,10 +174,13 @@ if HTTPS:
 # Probes and the scraper may speak plain HTTP to the process itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
-# Throttle counts (ops/throttling.py): a SQLite file in CACHE_DIR shares them between the
-# processes of a host (gunicorn.conf.py sets one up for its workers); without CACHE_DIR, one
-# process (runserver, the tests) keeps them in memory. Nothing uses Django's cache.
+# Throttle counts (ops/throttling.py): in Redis when REDIS_URL is set, shared by every app
+# host that uses it (REDIS_KEY_PREFIX keeps deployments sharing one Redis apart); else a
+# SQLite file in CACHE_DIR shared by the processes of a host (gunicorn.conf.py sets one up for
+# its workers); else one process's memory (runserver, the tests). Nothing uses Django's cache.
 CACHE_DIR = env_str("CACHE_DIR")
+REDIS_URL = env_redis_url("REDIS_URL")
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "journal:")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.AccessTokenAuthentication"],

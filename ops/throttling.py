@@ -5,9 +5,10 @@ whole on every request. Shared between gunicorn's workers through a file cache t
 0.25 ms a request (a third of a token refresh), and in each worker's memory it let a client
 have workers x the rate. Here the count is a sliding window of two fixed windows (the
 previous window's count weighted by how much of it still overlaps, plus the current one's),
-two integers per client and scope, kept in a SQLite file in ``CACHE_DIR`` that every worker
-of the host shares (one short ``IMMEDIATE`` transaction a request, about 15 µs), or in the
-process's memory when ``CACHE_DIR`` is unset (runserver, the tests).
+two integers per client and scope, kept in Redis when ``REDIS_URL`` is set (every host that
+uses it shares the limit), else in a SQLite file in ``CACHE_DIR`` that every worker of the
+host shares (one short ``IMMEDIATE`` transaction a request, about 15 µs), else in the
+process's memory (runserver, the tests).
 
 A store that fails (a corrupt, unwritable or locked file) never means no limit: the process
 counts on its own (``FailSafeCounts``) with a warning and the metric
@@ -24,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
@@ -38,8 +40,12 @@ PURGE_SECONDS = 60
 SETUP_ATTEMPTS = 5
 # After the store failed, a process counts on its own this long before trying it again.
 STORE_RETRY_SECONDS = 30
-# The errors of a store that cannot count: the file is corrupt, locked, unwritable or gone.
-STORE_ERRORS = (sqlite3.Error, OSError)
+# The errors of a store that cannot count: the file is corrupt, locked, unwritable or gone;
+# Redis is unreachable, too slow, or refuses (out of memory, read-only replica, auth).
+STORE_ERRORS = (sqlite3.Error, OSError, redis.RedisError)
+# A request waits at most this long for Redis (connecting, or an answer) before the process
+# counts on its own.
+REDIS_TIMEOUT_SECONDS = 0.5
 
 
 def _refusal(previous: int, current: int, window: int, duration: int, limit: int, now: float):
@@ -97,6 +103,10 @@ class SQLiteCounts:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -170,11 +180,59 @@ class SQLiteCounts:
             db.close()
 
 
+class RedisCounts:
+    """The counts of every host that shares one Redis: a key per client, scope and window,
+    counted with ``INCR`` and given its expiry in the same ``MULTI``; a refused request gives
+    its count back (``DECR``), so it is not counted, as in the other stores."""
+
+    def __init__(self, url: str, prefix: str):
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        self.prefix = f"{prefix}throttle:"
+        kwargs = self.client.connection_pool.connection_kwargs
+        self.name = f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+
+    def _key(self, key: str, window: int) -> str:
+        return f"{self.prefix}{key}:{window}"
+
+    def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
+        window = int(now // duration)
+        current = self._key(key, window)
+        # Kept while it is this window or the previous one: up to two periods from its start.
+        lifetime = max(math.ceil((window + 2) * duration - now), 1)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(self._key(key, window - 1))
+        pipe.incr(current)
+        pipe.expire(current, lifetime)
+        previous, counted, _ = pipe.execute()
+        wait = _refusal(int(previous or 0), counted - 1, window, duration, limit, now)
+        if wait is None:
+            return True, 0.0
+        self.client.decr(current)
+        return False, wait
+
+    def _keys(self):
+        return self.client.scan_iter(match=f"{self.prefix}*", count=1000)
+
+    def clear(self) -> None:
+        for key in self._keys():
+            self.client.delete(key)
+
+    def windows_kept(self) -> int:
+        return sum(1 for _ in self._keys())
+
+    def disconnect(self) -> None:
+        self.client.connection_pool.disconnect()
+
+
 class FailSafeCounts:
     """A shared store, and this process's own counts while the store fails: a limit that
     cannot be shared is still a limit (per process, so at most workers x the rate)."""
 
-    def __init__(self, store: SQLiteCounts):
+    def __init__(self, store: SQLiteCounts | RedisCounts):
         self.store = store
         self.fallback = MemoryCounts()
         self._retry_at = 0.0  # time.monotonic() at which the store is tried again
@@ -193,7 +251,7 @@ class FailSafeCounts:
                 THROTTLE_STORE_ERRORS.inc()
                 logger.warning(
                     "throttle counts store %s failed, counting in this process for %d s: %s",
-                    self.store.path,
+                    self.store.name,
                     STORE_RETRY_SECONDS,
                     exc,
                 )
@@ -208,25 +266,28 @@ class FailSafeCounts:
         return self.store.windows_kept()
 
 
-_stores: dict[str | None, MemoryCounts | FailSafeCounts] = {}
+_stores: dict[tuple, MemoryCounts | FailSafeCounts] = {}
 _stores_lock = threading.Lock()
 
 
+def _new_store(redis_url: str | None, prefix: str, cache_dir: str | None):
+    if redis_url is not None:
+        return FailSafeCounts(RedisCounts(redis_url, prefix))
+    if cache_dir is not None:
+        return FailSafeCounts(SQLiteCounts(settings.BASE_DIR / cache_dir / "throttle.sqlite3"))
+    return MemoryCounts()
+
+
 def counts():
-    """The store for the current ``CACHE_DIR`` (a setting, so tests may change it)."""
-    cache_dir = settings.CACHE_DIR
-    store = _stores.get(cache_dir)
+    """The store the settings name (``REDIS_URL``, else ``CACHE_DIR``, else memory): settings,
+    so tests may change them."""
+    where = (settings.REDIS_URL, settings.REDIS_KEY_PREFIX, settings.CACHE_DIR)
+    store = _stores.get(where)
     if store is None:
         with _stores_lock:
-            store = _stores.get(cache_dir)
+            store = _stores.get(where)
             if store is None:
-                if cache_dir is None:
-                    store = MemoryCounts()
-                else:
-                    store = FailSafeCounts(
-                        SQLiteCounts(settings.BASE_DIR / cache_dir / "throttle.sqlite3")
-                    )
-                _stores[cache_dir] = store
+                store = _stores[where] = _new_store(*where)
     return store
 
 

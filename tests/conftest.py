@@ -1,6 +1,9 @@
 import copy
+import os
+import uuid
 
 import pytest
+import redis
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -92,3 +95,27 @@ def auth_api(user, login):
     client.pair = login(user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {client.pair.access}")
     return client
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The machine's Redis (``REDIS_TEST_URL``, else 127.0.0.1:6379). Unreachable, the tests
+    that need it are skipped, unless ``REQUIRE_REDIS=1`` (CI) makes that a failure."""
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at {url} is unreachable and REQUIRE_REDIS=1: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key prefix of this test's own on the shared Redis, deleted afterwards."""
+    prefix = f"journal-test-{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)

@@ -33,6 +33,8 @@ for name in (
     "THROTTLE_WEBHOOK_RATE",
     "THROTTLE_WRITE_RATE",
     "METRICS_TOKEN",
+    "REDIS_URL",
+    "REDIS_KEY_PREFIX",
     "PROMETHEUS_MULTIPROC_DIR",
 ):
     os.environ.pop(name, None)

@@ -1,21 +1,36 @@
-"""The throttle's sliding window, in memory and in the SQLite file the workers share."""
+"""The throttle's sliding window: in memory, in the SQLite file a host's workers share, and in
+the Redis several hosts share."""
 
+import math
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from ops.throttling import FailSafeCounts, MemoryCounts, SQLiteCounts
+from ops.throttling import FailSafeCounts, MemoryCounts, RedisCounts, SQLiteCounts
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT, MINUTE = 4, 60
 START = 600.0  # the start of window 10 of a minute
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path):
+    if request.param == "memory":
+        return MemoryCounts()
+    if request.param == "sqlite":
+        return SQLiteCounts(tmp_path / "t.sqlite3")
+    return RedisCounts(
+        request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def own_clock_store(request, tmp_path):
+    """The stores that purge on the clock they are given (Redis expires keys on its own)."""
     return MemoryCounts() if request.param == "memory" else SQLiteCounts(tmp_path / "t.sqlite3")
 
 
@@ -56,14 +71,25 @@ def test_a_rate_of_zero_refuses_everything_for_a_period(store):
     assert store.hit("login:203.0.113.7", 0, MINUTE, START + 5) == (False, float(MINUTE))
 
 
-def test_expired_windows_are_purged_as_time_passes(store):
+def test_expired_windows_are_purged_as_time_passes(own_clock_store):
     for n in range(50):
-        store.hit(f"login:198.51.100.{n}", LIMIT, MINUTE, START)
-    assert store.windows_kept() == 50
+        own_clock_store.hit(f"login:198.51.100.{n}", LIMIT, MINUTE, START)
+    assert own_clock_store.windows_kept() == 50
 
-    store.hit("login:203.0.113.7", LIMIT, MINUTE, START + 3 * MINUTE)
+    own_clock_store.hit("login:203.0.113.7", LIMIT, MINUTE, START + 3 * MINUTE)
 
-    assert store.windows_kept() == 1  # the 50 clients' windows ended two minutes ago
+    assert own_clock_store.windows_kept() == 1  # the 50 clients' windows ended two minutes ago
+
+
+def test_redis_keys_expire_once_they_cannot_be_the_previous_window(redis_url, redis_prefix):
+    store = RedisCounts(redis_url, redis_prefix)
+    now = time.time()
+
+    store.hit("login:203.0.113.7", LIMIT, MINUTE, now)
+
+    (key,) = store.client.scan_iter(match=f"{redis_prefix}*")
+    window_start = int(now // MINUTE) * MINUTE
+    assert 0 < store.client.ttl(key) <= math.ceil(window_start + 2 * MINUTE - now)
 
 
 def test_clear_forgets_every_count(store):
