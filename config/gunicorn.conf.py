@@ -5,7 +5,7 @@ at a time each: the database pool of a worker (``DB_POOL_MAX``) can then be smal
 total connections to PostgreSQL are workers x pool size.
 """
 
-import multiprocessing
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.env import env_int, env_setdefault, env_str  # noqa: E402
 
 bind = env_str("GUNICORN_BIND", "127.0.0.1:8000")
-workers = env_int("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1, minimum=1)
+# The CPUs this process may run on (a container's or taskset's share), not the machine's.
+usable_cpus = len(os.sched_getaffinity(0))
+workers = env_int("GUNICORN_WORKERS", 2 * usable_cpus + 1, minimum=1)
 worker_class = "sync"
 # A request that takes longer than this is killed (its worker restarts); keep it above
 # DB_STATEMENT_TIMEOUT_MS so a slow query fails with an error first.
@@ -59,3 +61,15 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # Once per server, in its first worker (the app is loaded there, the master stays free of
+    # it): warn when the workers may open more connections than PostgreSQL allows.
+    if worker.age != 1:
+        return
+    from ops.budget import budget_problem
+
+    problem = budget_problem(worker.cfg.workers)
+    if problem is not None:
+        worker.log.warning(problem)

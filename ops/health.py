@@ -33,6 +33,18 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def direct_connection(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> psycopg.Connection:
+    """A connection of its own (not from the pool) to the PostgreSQL server of ``alias``, in
+    autocommit, that gives up connecting after ``timeout`` seconds."""
+    params = {
+        key: value
+        for key, value in connections[alias].get_connection_params().items()
+        if key not in _NOT_LIBPQ
+    }
+    params["connect_timeout"] = timeout
+    return psycopg.connect(**params, autocommit=True)
+
+
 def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str | None:
     """``None`` if the database of ``alias`` answers ``SELECT 1`` within ``timeout`` seconds,
     else the reason in one line.
@@ -43,13 +55,7 @@ def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str |
     wrapper = connections[alias]
     try:
         if wrapper.vendor == "postgresql":
-            params = {
-                key: value
-                for key, value in wrapper.get_connection_params().items()
-                if key not in _NOT_LIBPQ
-            }
-            params["connect_timeout"] = timeout
-            with psycopg.connect(**params, autocommit=True) as conn:
+            with direct_connection(alias, timeout=timeout) as conn:
                 conn.execute("SELECT 1")
         else:
             with wrapper.cursor() as cursor:

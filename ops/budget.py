@@ -1,0 +1,45 @@
+"""The connection budget of a server: gunicorn's workers each open up to ``DB_POOL_MAX``
+connections to PostgreSQL, which allows ``max_connections`` minus the slots it keeps for
+superusers (``superuser_reserved_connections``, and ``reserved_connections`` from 16 on).
+Past that, requests wait for connections the server refuses and answer 503."""
+
+from django.conf import settings
+from django.db import connections
+
+from config.database import DB_DEFAULT
+from ops.health import direct_connection
+
+
+def server_allowance(alias: str = DB_DEFAULT) -> int:
+    """Connections the PostgreSQL server of ``alias`` accepts from ordinary roles."""
+    with direct_connection(alias) as conn:
+        settings_rows = dict(
+            conn.execute(
+                "SELECT name, setting::int FROM pg_settings WHERE name IN "
+                "('max_connections', 'superuser_reserved_connections', 'reserved_connections')"
+            ).fetchall()
+        )
+    reserved = settings_rows.get("superuser_reserved_connections", 0)
+    return (
+        settings_rows["max_connections"] - reserved - settings_rows.get("reserved_connections", 0)
+    )
+
+
+def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:
+    """One line saying why ``workers`` processes may open more connections than the server
+    of ``alias`` allows, or ``None``. Only for PostgreSQL; an unreachable server is the
+    readiness probe's business, not this check's."""
+    if connections[alias].vendor != "postgresql":
+        return None
+    try:
+        allowance = server_allowance(alias)
+    except Exception:  # noqa: BLE001 (unreachable now: /readyz reports it)
+        return None
+    wanted = workers * settings.DB_POOL_MAX
+    if wanted <= allowance:
+        return None
+    return (
+        f"connection budget: {workers} workers x DB_POOL_MAX={settings.DB_POOL_MAX} = {wanted} "
+        f"connections, but the server allows {allowance} (max_connections minus reserved): "
+        "lower GUNICORN_WORKERS or DB_POOL_MAX, or put PgBouncer in front"
+    )
