@@ -2,7 +2,7 @@
 
 Every sign-in attempt on the admin's login page (a username and a password posted) is
 counted per client address and per username, in the throttle store the API's throttles use
-(``ops.throttling.counts()``), so every worker of the host shares the counts. Past
+(``ops.shared_state.shared_state()``), so every worker of the host shares the counts. Past
 ``ATTEMPTS_PER_ADDRESS`` attempts from one address, or ``ATTEMPTS_PER_USERNAME`` for one
 username, within ``WINDOW_SECONDS`` (a sliding window, as for the API's rates), the page
 answers 429 with ``Retry-After`` and shows the form with the reason, without checking the
@@ -22,7 +22,8 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 
-from ops.throttling import client_ident, counts
+from ops.shared_state import shared_state
+from ops.throttling import client_ident
 
 ATTEMPTS_PER_ADDRESS = 5
 ATTEMPTS_PER_USERNAME = 5
@@ -36,7 +37,7 @@ class AdminSignInThrottle:
 
     def refusal(self, request, username: str) -> float | None:
         """None if the attempt may go on (it is then counted); else the seconds until one
-        may. The counts fail safe as the API's do (``ops.throttling.FailSafeCounts``)."""
+        may. The counts fail safe as the API's do (``ops.shared_state.FailSafeStore``)."""
         # Hashed: a long or mistyped username (a password in the wrong box) stays out of
         # the counts file.
         username_digest = hashlib.sha256(username.casefold().encode()).hexdigest()
@@ -45,7 +46,7 @@ class AdminSignInThrottle:
             (f"admin_login_username_{username_digest}", ATTEMPTS_PER_USERNAME),
         )
         now = self.timer()
-        store = counts()
+        store = shared_state()
         for key, limit in limits:
             allowed, wait = store.hit(key, limit, WINDOW_SECONDS, now)
             if not allowed:

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
 from config.database import DB_DEFAULT, DB_REPLICA_1
-from ops.throttling import counts
+from ops.shared_state import shared_state
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
 
@@ -48,7 +48,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def _no_throttle_history():
     # Login, refresh and the webhook are rate limited per client address, and every test
     # client has the same address: each test starts with nothing counted.
-    counts().clear()
+    shared_state().clear()
 
 
 @pytest.fixture

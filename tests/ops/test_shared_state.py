@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.throttling import FailSafeCounts, MemoryCounts, RedisCounts, SQLiteCounts
+from ops.shared_state import FailSafeStore, MemoryStore, RedisStore, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT, MINUTE = 4, 60
@@ -20,18 +20,16 @@ START = 600.0  # the start of window 10 of a minute
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path):
     if request.param == "memory":
-        return MemoryCounts()
+        return MemoryStore()
     if request.param == "sqlite":
-        return SQLiteCounts(tmp_path / "t.sqlite3")
-    return RedisCounts(
-        request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    )
+        return SQLiteStore(tmp_path / "t.sqlite3")
+    return RedisStore(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"))
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def own_clock_store(request, tmp_path):
     """The stores that purge on the clock they are given (Redis expires keys on its own)."""
-    return MemoryCounts() if request.param == "memory" else SQLiteCounts(tmp_path / "t.sqlite3")
+    return MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "t.sqlite3")
 
 
 def hits(store, times, now, key="login:203.0.113.7"):
@@ -82,7 +80,7 @@ def test_expired_windows_are_purged_as_time_passes(own_clock_store):
 
 
 def test_redis_keys_expire_once_they_cannot_be_the_previous_window(redis_url, redis_prefix):
-    store = RedisCounts(redis_url, redis_prefix)
+    store = RedisStore(redis_url, redis_prefix)
     now = time.time()
 
     store.hit("login:203.0.113.7", LIMIT, MINUTE, now)
@@ -105,15 +103,15 @@ import os, sys
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
 import django
 django.setup()
-from ops.throttling import SQLiteCounts
-store = SQLiteCounts(sys.argv[1])
+from ops.shared_state import SQLiteStore
+store = SQLiteStore(sys.argv[1])
 sys.stdin.readline()  # all processes start counting together
 print(sum(store.hit("login:203.0.113.7", 4, 60, 600.0)[0] for _ in range(3)))
 """
 
 
 def test_processes_sharing_the_file_share_the_limit(tmp_path):
-    SQLiteCounts(tmp_path / "t.sqlite3").clear()  # the file exists before they start
+    SQLiteStore(tmp_path / "t.sqlite3").clear()  # the file exists before they start
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", HIT_SCRIPT, str(tmp_path / "t.sqlite3")],
@@ -192,7 +190,7 @@ def test_a_locked_counts_file_still_limits(api, settings, tmp_path, one_login_a_
 def test_the_shared_store_is_used_again_once_it_works(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    store = FailSafeCounts(SQLiteCounts(blocker / "cache" / "t.sqlite3"))
+    store = FailSafeStore(SQLiteStore(blocker / "cache" / "t.sqlite3"))
     assert store.hit("k", LIMIT, MINUTE, START)[0] is True
     assert store.failing
 
