@@ -118,6 +118,7 @@ def seed(args):
 
     from accounts.models import User
     from journal.models import JournalEntry
+    from journal.services import recount_journal_usage
     from tokens.models import RefreshToken, Session
     from tokens.selectors import hash_refresh_token
     from tokens.services import issue_refresh_token
@@ -149,11 +150,14 @@ def seed(args):
         ),
         batch_size=2000,
     )
-    # size_bytes as the API computes it (the quota sums it).
+    # size_bytes as the API computes it.
     for entry in JournalEntry.objects.filter(size_bytes=0).iterator():
         JournalEntry.objects.filter(pk=entry.pk).update(size_bytes=len(entry.content.encode()))
-    # All three read as users[0]. Each create run writes as its own user: every create of
-    # ours and bare sums the user's entries, so a run must not start with another's entries.
+    # The entries were written past the services: their owners' usage rows from their sums.
+    for user in users:
+        recount_journal_usage(user=user)
+    # All three read as users[0]. Each create run writes as its own user, so that no run
+    # starts with the entries another one added.
     out = {
         "reader": {
             "ours": issue_refresh_token(user=users[0]).access,

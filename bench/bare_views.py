@@ -156,10 +156,9 @@ def _create_entry(request, user):
     with transaction.atomic(), connection.cursor() as cursor:
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         cursor.execute(f"SELECT id FROM accounts_user WHERE id = %s LIMIT 1{lock}", [user_id])
-        cursor.execute(
-            "SELECT SUM(size_bytes) FROM journal_journalentry WHERE user_id = %s", [user_id]
-        )
-        used = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT bytes_used FROM journal_journalusage WHERE user_id = %s", [user_id])
+        row = cursor.fetchone()
+        used = row[0] if row else 0
         cursor.execute(
             "SELECT id FROM subscriptions_subscription WHERE user_id = %s"
             " AND status IN ('active', 'grace') LIMIT 1",
@@ -176,6 +175,17 @@ def _create_entry(request, user):
             " updated_at) VALUES (%s, %s, %s, %s, %s, %s)",
             [_param(entry_id), user_id, content, size, _param(now), _param(now)],
         )
+        cursor.execute(
+            "UPDATE journal_journalusage SET bytes_used = bytes_used + %s, entries = entries + 1"
+            " WHERE user_id = %s",
+            [size, user_id],
+        )
+        if not cursor.rowcount:
+            cursor.execute(
+                "INSERT INTO journal_journalusage (user_id, bytes_used, entries)"
+                " VALUES (%s, %s, 1)",
+                [user_id, size],
+            )
     data = {
         "id": str(entry_id),
         "content": content,

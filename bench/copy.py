@@ -133,6 +133,11 @@ def build_sqlite(path, *, users, entries, tokens, subscriptions, seed=1):
         " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
         entry_rows(),
     )
+    # Each user's usage row, as the app keeps it: the sum and count of their entries.
+    conn.execute(
+        "INSERT INTO journal_journalusage (user_id, bytes_used, entries)"
+        " SELECT user_id, sum(size_bytes), count(*) FROM journal_journalentry GROUP BY user_id"
+    )
     sessions = max(tokens // 2, 1)
     session_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(sessions)]
     conn.executemany(
@@ -144,13 +149,14 @@ def build_sqlite(path, *, users, entries, tokens, subscriptions, seed=1):
         ),
     )
     conn.executemany(
-        "INSERT INTO tokens_refreshtoken (id, session_id, token_hash, created_at, rotated_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO tokens_refreshtoken (id, session_id, token_hash, access_jti, created_at,"
+        " rotated_at) VALUES (?, ?, ?, ?, ?, ?)",
         (
             (
                 i + 1,
                 session_ids[i // 2],
                 f"{rng.getrandbits(256):064x}",
+                f"{rng.getrandbits(128):032x}",
                 ts(rng),
                 ts(rng) if i % 2 == 0 else None,
             )
@@ -316,16 +322,32 @@ while not os.path.exists(pause + ".stop"):
         open(ack, "w").close(); time.sleep(0.01); continue
     now = time.strftime("%Y-%m-%d %H:%M:%S")
     op = rng.random()
+    # Each write moves its user's usage row in the same transaction, as the app does.
+    conn.execute("BEGIN IMMEDIATE")
     if op < 0.6:
         c = "live entry %d" % n
+        user = rng.choice(users)
         conn.execute("INSERT INTO journal_journalentry (id, user_id, content, size_bytes,"
                      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                     (uuid.uuid4().hex, rng.choice(users), c, len(c), now, now))
-    elif op < 0.9:
-        conn.execute("UPDATE journal_journalentry SET content = 'edited', size_bytes = 6,"
-                     " updated_at = ? WHERE rowid = ?", (now, rng.randint(1, 100000)))
+                     (uuid.uuid4().hex, user, c, len(c), now, now))
+        conn.execute("INSERT INTO journal_journalusage (user_id, bytes_used, entries)"
+                     " VALUES (?, ?, 1) ON CONFLICT (user_id) DO UPDATE SET"
+                     " bytes_used = bytes_used + excluded.bytes_used, entries = entries + 1",
+                     (user, len(c)))
     else:
-        conn.execute("DELETE FROM journal_journalentry WHERE rowid = ?", (rng.randint(1, 100000),))
+        rowid = rng.randint(1, 100000)
+        old = conn.execute("SELECT user_id, size_bytes FROM journal_journalentry"
+                           " WHERE rowid = ?", (rowid,)).fetchone()
+        if old and op < 0.9:
+            conn.execute("UPDATE journal_journalentry SET content = 'edited', size_bytes = 6,"
+                         " updated_at = ? WHERE rowid = ?", (now, rowid))
+            conn.execute("UPDATE journal_journalusage SET bytes_used = bytes_used + ?"
+                         " WHERE user_id = ?", (6 - old[1], old[0]))
+        elif old:
+            conn.execute("DELETE FROM journal_journalentry WHERE rowid = ?", (rowid,))
+            conn.execute("UPDATE journal_journalusage SET bytes_used = bytes_used - ?,"
+                         " entries = entries - 1 WHERE user_id = ?", (old[1], old[0]))
+    conn.execute("COMMIT")
     n += 1
     time.sleep(1 / rate)
 print(n)

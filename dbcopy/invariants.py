@@ -1,10 +1,11 @@
 """What the app relies on and the database may not enforce everywhere: every foreign key
-resolves, ``size_bytes`` is the UTF-8 length of the content. Checked after every copy, on the
-database that was written."""
+resolves, ``size_bytes`` is the UTF-8 length of the content, each user's journal usage row
+holds the sum and count of their entries. Checked after every copy, on the database that was
+written."""
 
 from dbcopy.tables import Table
 from dbcopy.values import quote
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 
 
 def _queries(tables: list[Table], byte_length: str) -> list[tuple[str, str]]:
@@ -30,6 +31,21 @@ def _queries(tables: list[Table], byte_length: str) -> list[tuple[str, str]]:
             f"SELECT count(*) FROM {entries} WHERE size_bytes <> {byte_length}",
         )
     )
+    if JournalUsage._meta.db_table in names:
+        usage = quote(JournalUsage._meta.db_table)
+        # A user with entries has a row that matches them; a user without entries has none,
+        # or one at zero.
+        queries.append(
+            (
+                "users whose journal usage row is not the sum and count of their entries",
+                "SELECT (SELECT count(*) FROM (SELECT user_id, sum(size_bytes) AS b,"
+                f" count(*) AS n FROM {entries} GROUP BY user_id) t"
+                f" LEFT JOIN {usage} u ON u.user_id = t.user_id"
+                " WHERE u.user_id IS NULL OR u.bytes_used <> t.b OR u.entries <> t.n)"
+                f" + (SELECT count(*) FROM {usage} u WHERE (u.bytes_used <> 0 OR u.entries <> 0)"
+                f" AND NOT EXISTS (SELECT 1 FROM {entries} e WHERE e.user_id = u.user_id))",
+            )
+        )
     return queries
 
 

@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
 
 from journal.models import JournalEntry
+from journal.services import delete_journal_entries
 
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(admin.ModelAdmin):
     """Staff see an entry's owner, size and dates, never its content: not in the list, not on
     its page, not through a search or a filter, superusers included. Entries change only
-    through the API, by their owner."""
+    through the API, by their owner; staff who may delete them do it through the journal's
+    service, which gives the owner's bytes back."""
 
     list_display = ("id", "user", "size_bytes", "created_at", "updated_at")
     list_select_related = ("user",)
@@ -32,3 +34,9 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        delete_journal_entries(entry_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        delete_journal_entries(entry_ids=queryset.values_list("pk", flat=True))

@@ -5,10 +5,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Sum
 
 from journal.exceptions import EntryNotFound
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 from subscriptions.selectors import has_entitled_subscription
 
 EXPORT_CHUNK_ROWS = 50  # at most ~3 MB of content in memory at the largest entry size
@@ -38,10 +37,10 @@ def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
 
 
 def total_journal_bytes(*, user) -> int:
-    """Bytes of all the user's entries."""
-    return JournalEntry.objects.filter(user=user).aggregate(total=Sum("size_bytes", default=0))[
-        "total"
-    ]
+    """Bytes of all the user's entries: the user's usage row, one read whatever the journal's
+    size (no row: nothing written yet)."""
+    used = JournalUsage.objects.filter(pk=user.pk).values_list("bytes_used", flat=True).first()
+    return used or 0
 
 
 def quota_bytes_for_user(*, user) -> int:
@@ -52,14 +51,11 @@ def quota_bytes_for_user(*, user) -> int:
 
 
 def journal_usage(*, user) -> Usage:
-    totals = JournalEntry.objects.filter(user=user).aggregate(
-        total=Sum("size_bytes"), entries=Count("id")
-    )
-    return Usage(
-        bytes_used=totals["total"] or 0,
-        quota_bytes=quota_bytes_for_user(user=user),
-        entries=totals["entries"],
-    )
+    """Bytes and entries used, from the user's usage row, and the quota."""
+    used, entries = JournalUsage.objects.filter(pk=user.pk).values_list(
+        "bytes_used", "entries"
+    ).first() or (0, 0)
+    return Usage(bytes_used=used, quota_bytes=quota_bytes_for_user(user=user), entries=entries)
 
 
 def iter_journal_entries(*, user) -> Iterator[JournalEntry]:

@@ -7,10 +7,12 @@ from django.apps import apps
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Count, F, Sum
 
 from accounts.models import User
 from dbcopy.tables import EXCLUDED_APPS
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 from subscriptions.models import Subscription, SubscriptionEvent
 from tokens.models import RefreshToken, RevokedJti, Session
 
@@ -29,6 +31,55 @@ EXACT_SECOND = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 WITH_MICROS = datetime(2026, 11, 24, 7, 14, 8, 123456, tzinfo=UTC)
 
 
+def _move_usage(alias: str, user_id, bytes_used: int, entries: int) -> None:
+    moved = JournalUsage.objects.using(alias).filter(pk=user_id)
+    if not moved.update(bytes_used=F("bytes_used") + bytes_used, entries=F("entries") + entries):
+        JournalUsage.objects.using(alias).create(
+            user_id=user_id, bytes_used=bytes_used, entries=entries
+        )
+
+
+def add_entry(alias: str, *, user_id, content: str) -> JournalEntry:
+    """An entry written on the alias as the app writes one: its owner's usage row moves in
+    the same transaction (the copy's verification checks it)."""
+    with transaction.atomic(using=alias):
+        entry = JournalEntry.objects.using(alias).create(
+            user_id=user_id, content=content, size_bytes=len(content.encode())
+        )
+        _move_usage(alias, user_id, entry.size_bytes, 1)
+    return entry
+
+
+def edit_entry(alias: str, *, entry_id, content: str) -> None:
+    with transaction.atomic(using=alias):
+        entry = JournalEntry.objects.using(alias).get(pk=entry_id)
+        size = len(content.encode())
+        JournalEntry.objects.using(alias).filter(pk=entry_id).update(
+            content=content, size_bytes=size
+        )
+        _move_usage(alias, entry.user_id, size - entry.size_bytes, 0)
+
+
+def remove_entry(alias: str, *, entry_id) -> None:
+    with transaction.atomic(using=alias):
+        entry = JournalEntry.objects.using(alias).get(pk=entry_id)
+        JournalEntry.objects.using(alias).filter(pk=entry_id).delete()
+        _move_usage(alias, entry.user_id, -entry.size_bytes, -1)
+
+
+def recount_usage(alias: str) -> None:
+    """Every usage row from the entries, after entries were written in bulk."""
+    with transaction.atomic(using=alias):
+        JournalUsage.objects.using(alias).all().delete()
+        totals = (
+            JournalEntry.objects.using(alias)
+            .order_by()
+            .values("user_id")
+            .annotate(bytes_used=Sum("size_bytes"), entries=Count("id"))
+        )
+        JournalUsage.objects.using(alias).bulk_create(JournalUsage(**t) for t in totals)
+
+
 def fill(alias: str, *, users: int = 3, entries_per_user: int = 4) -> list[User]:
     """Write a little of everything, with the values that break naive copies."""
     made = []
@@ -45,9 +96,8 @@ def fill(alias: str, *, users: int = 3, entries_per_user: int = 4) -> list[User]
         user.save(using=alias)
         made.append(user)
         for i in range(entries_per_user):
-            content = TRICKY_TEXTS[(n + i) % len(TRICKY_TEXTS)] or "x"
-            JournalEntry.objects.using(alias).create(
-                user_id=user.pk, content=content, size_bytes=len(content.encode())
+            add_entry(
+                alias, user_id=user.pk, content=TRICKY_TEXTS[(n + i) % len(TRICKY_TEXTS)] or "x"
             )
         session = Session.objects.using(alias).create(
             user_id=user.pk,

@@ -12,11 +12,18 @@ from accounts.models import User
 from dbcopy import copy
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.source import close_alias, register_sqlite_alias
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 from ops import maintenance
 from subscriptions.models import SubscriptionEvent
 from tests.dbcopy.conftest import FILL
-from tests.dbcopy.data import differences, fill
+from tests.dbcopy.data import (
+    add_entry,
+    differences,
+    edit_entry,
+    fill,
+    recount_usage,
+    remove_entry,
+)
 from tokens.models import Session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -54,14 +61,11 @@ class Writer(threading.Thread):
         op = rng.random()
         if op < 0.4 or not entries.exists():
             content = rng.choice(["new \u00e9", "tab\there", "\\N", "x" * 300])
-            entries.create(
-                user_id=rng.choice(users), content=content, size_bytes=len(content.encode())
-            )
+            add_entry(alias, user_id=rng.choice(users), content=content)
         elif op < 0.7:
-            entry = entries.order_by("?").first()
-            entries.filter(pk=entry.pk).update(content="edited", size_bytes=6)
+            edit_entry(alias, entry_id=entries.order_by("?").first().pk, content="edited")
         elif op < 0.85:
-            entries.filter(pk=entries.order_by("?").first().pk).delete()
+            remove_entry(alias, entry_id=entries.order_by("?").first().pk)
         elif op < 0.95:
             SubscriptionEvent.objects.using(alias).create(
                 provider="stripe",
@@ -83,6 +87,7 @@ def test_online_copy_with_a_live_writer_catches_up_and_verifies(source):
         JournalEntry(user_id=users[i % 5].pk, content=f"old {i}", size_bytes=len(f"old {i}"))
         for i in range(20_000)
     )
+    recount_usage(FILL)
     writer = Writer(source)
     writer.start()
     assert writer.started_writing.wait(30)
@@ -118,11 +123,9 @@ def test_catch_up_replays_inserts_updates_and_deletes(source):
     copy.copy_sqlite_to_postgres(source, capture_changes=True)
     doomed = JournalEntry.objects.using(FILL).filter(user_id=users[0].pk).first()
     changed = JournalEntry.objects.using(FILL).filter(user_id=users[1].pk).first()
-    JournalEntry.objects.using(FILL).filter(pk=doomed.pk).delete()
-    JournalEntry.objects.using(FILL).filter(pk=changed.pk).update(content="changed", size_bytes=7)
-    added = JournalEntry.objects.using(FILL).create(
-        user_id=users[1].pk, content="added", size_bytes=5
-    )
+    remove_entry(FILL, entry_id=doomed.pk)
+    edit_entry(FILL, entry_id=changed.pk, content="changed")
+    added = add_entry(FILL, user_id=users[1].pk, content="added")
     Session.objects.using(FILL).filter(user_id=users[0].pk).delete()
     User.objects.using(FILL).filter(pk=users[0].pk).update(display_name="renamed")
 
@@ -133,8 +136,10 @@ def test_catch_up_replays_inserts_updates_and_deletes(source):
     assert JournalEntry.objects.get(pk=added.pk).content == "added"
     assert User.objects.get(pk=users[0].pk).display_name == "renamed"
     assert not Session.objects.filter(user_id=users[0].pk).exists()
-    # Deleted: the entry, the session and (cascading) its refresh token.
-    assert report.deleted == 3 and report.upserted == 3
+    # Deleted: the entry, the session and (cascading) its refresh token. Upserted: the changed
+    # and the added entry, the renamed user and both owners' usage rows.
+    assert report.deleted == 3 and report.upserted == 5
+    assert JournalUsage.objects.get(pk=users[0].pk).entries == 3
     assert differences(FILL, "default") == {}
     # Replaying again finds nothing new and changes nothing.
     again = copy.catch_up(source)
@@ -254,12 +259,13 @@ def test_a_write_landing_after_the_last_catch_up_fails_the_cutover(source, flag,
         report = real_verify(path)
         # A request that passed the maintenance check before it went on, writing after the
         # verification's snapshot.
-        JournalEntry.objects.using(FILL).create(user_id=users[0].pk, content="late", size_bytes=4)
+        add_entry(FILL, user_id=users[0].pk, content="late")
         return report
 
     monkeypatch.setattr(copy, "verify_copy", verify_while_a_slow_request_writes)
 
-    with pytest.raises(CommandError, match="1 change.* reached the source after the last"):
+    # The entry's insert and its owner's usage update (logged under its old and new key).
+    with pytest.raises(CommandError, match=r"3 change\(s\) reached the source after the last"):
         call_command("copy_from_sqlite", str(source), "--cutover")
 
     assert not flag.exists()

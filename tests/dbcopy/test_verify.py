@@ -4,12 +4,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import F
 
 from accounts.models import User
 from dbcopy import copy
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 from tests.dbcopy.conftest import FILL
-from tests.dbcopy.data import differences, fill
+from tests.dbcopy.data import differences, fill, remove_entry
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +33,7 @@ def test_verify_copy_passes_on_an_exact_copy(copied, capsys):
 
     out = capsys.readouterr().out
     assert "journal_journalentry: 12 rows match" in out
-    assert "verified 15 tables" in out
+    assert "verified 16 tables" in out
 
 
 def test_verify_copy_catches_one_changed_value(copied, capsys):
@@ -91,6 +92,60 @@ def test_verify_copy_reports_a_wrong_size_bytes(copied, capsys):
     _, details = failures_of(copied, capsys)
 
     assert "invariant broken: 1 journal entries whose size_bytes is not the UTF-8 length" in details
+
+
+USAGE_BROKEN = "users whose journal usage row is not the sum and count of their entries"
+
+
+def test_verify_copy_reports_a_usage_row_that_is_not_the_sum_of_the_entries(copied, capsys):
+    user = User.objects.order_by("pk").first()
+    JournalUsage.objects.filter(pk=user.pk).update(bytes_used=F("bytes_used") + 1)
+
+    _, details = failures_of(copied, capsys)
+
+    assert f"invariant broken: 1 {USAGE_BROKEN}" in details
+
+
+def test_verify_copy_reports_a_usage_row_that_miscounts_the_entries(copied, capsys):
+    user = User.objects.order_by("pk").first()
+    JournalUsage.objects.filter(pk=user.pk).update(entries=F("entries") - 1)
+
+    _, details = failures_of(copied, capsys)
+
+    assert f"invariant broken: 1 {USAGE_BROKEN}" in details
+
+
+def test_verify_copy_reports_entries_without_a_usage_row(copied, capsys):
+    JournalUsage.objects.filter(pk=User.objects.order_by("pk").first().pk).delete()
+
+    _, details = failures_of(copied, capsys)
+
+    assert f"invariant broken: 1 {USAGE_BROKEN}" in details
+
+
+def test_a_source_with_a_wrong_usage_row_is_not_copied(source):
+    users = fill(FILL)
+    JournalUsage.objects.using(FILL).filter(pk=users[1].pk).update(bytes_used=0)
+    # A usage row of a user without entries, counting some.
+    for entry in JournalEntry.objects.using(FILL).filter(user_id=users[2].pk):
+        remove_entry(FILL, entry_id=entry.pk)
+    JournalUsage.objects.using(FILL).filter(pk=users[2].pk).update(entries=1)
+
+    with pytest.raises(copy.VerificationFailed, match=f"invariant broken: 2 {USAGE_BROKEN}"):
+        copy.copy_sqlite_to_postgres(source)
+
+    assert not User.objects.exists()
+
+
+def test_users_who_deleted_all_their_entries_verify(source):
+    users = fill(FILL)
+    for entry in JournalEntry.objects.using(FILL).filter(user_id=users[0].pk):
+        remove_entry(FILL, entry_id=entry.pk)
+    assert JournalUsage.objects.using(FILL).get(pk=users[0].pk).entries == 0
+
+    report = copy.copy_sqlite_to_postgres(source)
+
+    assert report.verification.ok
 
 
 def test_a_user_with_several_entitled_subscriptions_verifies(source):

@@ -1,7 +1,7 @@
 import pytest
 
-from journal import services
-from journal.models import JournalEntry
+from journal import selectors, services
+from journal.models import JournalEntry, JournalUsage
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +98,50 @@ def test_account_deletion_removes_the_journal(auth_api, user, other_user):
     assert auth_api.delete("/api/v1/me").status_code == 204
 
     assert list(JournalEntry.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+def test_staff_deleting_an_entry_gives_its_owner_the_bytes_back(admin_client, user, settings):
+    settings.JOURNAL_QUOTA_FREE_BYTES = 10
+    entry = services.insert_journal_entry(user=user, content="x" * 10)
+
+    response = admin_client.post(entry_page(entry, "delete"), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not JournalEntry.objects.filter(pk=entry.pk).exists()
+    assert selectors.journal_usage(user=user).bytes_used == 0
+    services.insert_journal_entry(user=user, content="y" * 10)  # the quota is free again
+
+
+def test_staff_deleting_entries_in_bulk_gives_each_owner_the_bytes_back(
+    admin_client, user, other_user
+):
+    mine = [services.insert_journal_entry(user=user, content="m" * n) for n in (2, 3)]
+    theirs = services.insert_journal_entry(user=other_user, content="t" * 4)
+    kept = services.insert_journal_entry(user=other_user, content="k" * 5)
+
+    response = admin_client.post(
+        ENTRIES,
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(e.pk) for e in (*mine, theirs)],
+            "post": "yes",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(JournalEntry.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert selectors.journal_usage(user=user) == selectors.Usage(
+        bytes_used=0, quota_bytes=selectors.quota_bytes_for_user(user=user), entries=0
+    )
+    assert selectors.journal_usage(user=other_user).bytes_used == 5
+    assert selectors.journal_usage(user=other_user).entries == 1
+
+
+def test_account_deletion_removes_the_usage_with_the_journal(auth_api, user, other_user):
+    services.insert_journal_entry(user=user, content="mine")
+    services.insert_journal_entry(user=other_user, content="theirs")
+
+    assert auth_api.delete("/api/v1/me").status_code == 204
+
+    assert list(JournalUsage.objects.values_list("pk", flat=True)) == [other_user.pk]
+    assert selectors.journal_usage(user=other_user).bytes_used == 6

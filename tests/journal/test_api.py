@@ -88,6 +88,7 @@ def test_list_limit_over_a_hundred_is_capped(auth_api, user):
     JournalEntry.objects.bulk_create(
         JournalEntry(user=user, content="x", size_bytes=1) for _ in range(105)
     )
+    services.recount_journal_usage(user=user)
 
     body = auth_api.get(ENTRIES, {"limit": 500}).json()
 
@@ -137,6 +138,7 @@ def test_list_runs_a_fixed_number_of_queries(auth_api, user, page_size, django_a
     JournalEntry.objects.bulk_create(
         JournalEntry(user=user, content="x", size_bytes=1) for _ in range(page_size)
     )
+    services.recount_journal_usage(user=user)
 
     # The session with its user (and the revoked-JTI check), the page, the count.
     with django_assert_num_queries(3):
@@ -204,11 +206,28 @@ def test_usage(auth_api, user, settings, premium):
     }
 
 
+def test_usage_follows_creates_edits_and_deletes(auth_api, settings):
+    settings.JOURNAL_QUOTA_FREE_BYTES = 20
+    usage = "/api/v1/journal/usage"
+    created = auth_api.post(ENTRIES, {"content": "x" * 12}, format="json").json()
+    url = f"{ENTRIES}/{created['id']}"
+    assert auth_api.get(usage).json() == {"bytes_used": 12, "quota_bytes": 20, "entries": 1}
+
+    assert auth_api.patch(url, {"content": "x" * 20}, format="json").status_code == 200
+    assert auth_api.post(ENTRIES, {"content": "y"}, format="json").status_code == 403
+    assert auth_api.get(usage).json()["bytes_used"] == 20
+    assert auth_api.delete(url).status_code == 204
+
+    assert auth_api.get(usage).json() == {"bytes_used": 0, "quota_bytes": 20, "entries": 0}
+    assert auth_api.post(ENTRIES, {"content": "y" * 20}, format="json").status_code == 201
+
+
 def test_export_streams_every_entry_as_a_json_array(auth_api, user, other_user, settings):
     make_entries(other_user, 1)
     JournalEntry.objects.bulk_create(
         JournalEntry(user=user, content=f"\u00e9 {i}", size_bytes=4) for i in range(130)
     )
+    services.recount_journal_usage(user=user)
     settings.JOURNAL_QUOTA_FREE_BYTES = 0  # over quota: the export still works
 
     response = auth_api.get("/api/v1/journal/export")

@@ -1,12 +1,24 @@
+import random
+
 import pytest
+from django.db.models import Count, Sum
 
 from journal import services
-from journal.exceptions import QuotaExceeded
+from journal.exceptions import EntryNotFound, QuotaExceeded
 from journal.models import JournalEntry
-from journal.selectors import total_journal_bytes
+from journal.selectors import journal_usage
 from tests.tokens.test_concurrency import race
 
 THREADS = 8
+
+
+def usage_and_entries(user):
+    """The usage row's (bytes, entries), and what the entries themselves add up to."""
+    usage = journal_usage(user=user)
+    totals = JournalEntry.objects.filter(user=user).aggregate(
+        size=Sum("size_bytes", default=0), count=Count("id")
+    )
+    return (usage.bytes_used, usage.entries), (totals["size"], totals["count"])
 
 
 @pytest.mark.postgres_only
@@ -24,7 +36,8 @@ def test_racing_writes_of_one_user_never_exceed_the_quota(user, settings, attemp
     refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
     assert len(created) == 3
     assert len(refused) == THREADS - 3
-    assert total_journal_bytes(user=user) == 30
+    # The first writes of the user: its usage row was created once, and is exact.
+    assert usage_and_entries(user) == ((30, 3), (30, 3))
 
 
 @pytest.mark.postgres_only
@@ -44,4 +57,57 @@ def test_racing_updates_and_inserts_of_one_user_never_exceed_the_quota(user, set
     outcomes = race(grow_or_insert, count=6)
 
     assert all(isinstance(o, JournalEntry | QuotaExceeded) for o in outcomes), outcomes
-    assert total_journal_bytes(user=user) <= 40
+    usage, entries = usage_and_entries(user)
+    assert usage == entries
+    assert usage[0] <= 40
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_racing_inserts_updates_and_deletes_near_the_quota_keep_the_usage_exact(
+    user, settings, attempt
+):
+    settings.JOURNAL_QUOTA_FREE_BYTES = 100
+    settings.JOURNAL_MAX_ENTRY_BYTES = 20
+    entries = [services.insert_journal_entry(user=user, content="x" * 10) for _ in range(9)]
+    # Three threads delete, three grow an entry to 20 bytes, six insert 20 bytes: in any
+    # order some of them cross the quota.
+    work = iter(
+        [("delete", e) for e in entries[:3]]
+        + [("grow", e) for e in entries[3:6]]
+        + [("insert", None)] * 6
+    )
+    rng = random.Random(attempt)
+
+    def write():
+        kind, entry = next(work)
+        if kind == "delete":
+            return services.delete_journal_entry(user=user, entry_id=entry.pk)
+        if kind == "grow":
+            content = "g" * rng.randint(15, 20)
+            return services.update_journal_entry(user=user, entry_id=entry.pk, content=content)
+        return services.insert_journal_entry(user=user, content="n" * 20)
+
+    outcomes = race(write, count=12)
+
+    assert all(o is None or isinstance(o, JournalEntry | QuotaExceeded) for o in outcomes), outcomes
+    assert any(isinstance(o, QuotaExceeded) for o in outcomes)
+    usage, entries_total = usage_and_entries(user)
+    assert usage == entries_total
+    assert usage[0] <= 100
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_racing_deletes_of_one_entry_give_its_bytes_back_once(user):
+    services.insert_journal_entry(user=user, content="kept")
+    entry = services.insert_journal_entry(user=user, content="x" * 10)
+
+    outcomes = race(
+        lambda: services.delete_journal_entry(user=user, entry_id=entry.pk), count=THREADS
+    )
+
+    assert outcomes.count(None) == 1
+    assert sum(isinstance(o, EntryNotFound) for o in outcomes) == THREADS - 1
+    assert usage_and_entries(user) == ((4, 1), (4, 1))

@@ -2,6 +2,7 @@ import tracemalloc
 
 import pytest
 
+from journal import services
 from journal.models import JournalEntry
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,7 @@ def test_export_of_a_large_journal_never_holds_it_whole(auth_api, user):
         ),
         batch_size=50,
     )
+    services.recount_journal_usage(user=user)
     total = ENTRY_BYTES * ENTRIES
 
     tracemalloc.start()

@@ -26,7 +26,7 @@ def test_readyz_is_503_while_a_migration_is_unapplied(api):
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM django_migrations WHERE app = %s AND name = %s",
-            ["journal", "0001_initial"],
+            ["journal", "0002_usage"],
         )
 
     response = api.get("/readyz")
@@ -34,7 +34,7 @@ def test_readyz_is_503_while_a_migration_is_unapplied(api):
     assert response.status_code == 503
     body = response.json()
     assert body["code"] == "migrations_pending"
-    assert "journal.0001_initial" in body["detail"]
+    assert "journal.0002_usage" in body["detail"]
 
 
 @pytest.fixture
