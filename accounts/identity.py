@@ -17,6 +17,9 @@ from django.conf import settings
 from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError, PyJWKSet
 from jwt.exceptions import PyJWKSetError
 
+from accounts.models import User
+from ops.text import is_storable_text, without_unstorable
+
 logger = logging.getLogger(__name__)
 
 # Only asymmetric algorithms: a provider signs with a private key we never hold.
@@ -201,13 +204,36 @@ def verify_id_token(*, provider: str, id_token: str) -> VerifiedIdentity:
         raise InvalidIdToken("ID token was issued too long ago")
 
     subject = claims["sub"]
-    if not isinstance(subject, str) or not subject or len(subject) > 255:
+    # The subject is the user's key: it is stored exactly as sent, or the token is refused.
+    if (
+        not isinstance(subject, str)
+        or not subject
+        or len(subject) > _column_length("provider_subject")
+        or not is_storable_text(subject)
+    ):
         raise InvalidIdToken("ID token has no usable subject")
-    email = claims.get("email")
-    name = claims.get("name")
     return VerifiedIdentity(
         provider=provider,
         subject=subject,
-        email=email if isinstance(email, str) and len(email) <= 254 else "",
-        display_name=name[:255] if isinstance(name, str) else "",
+        email=_claimed_email(claims.get("email")),
+        display_name=_claimed_name(claims.get("name")),
     )
+
+
+def _column_length(field: str) -> int:
+    return User._meta.get_field(field).max_length
+
+
+def _claimed_email(email) -> str:
+    """The ``email`` claim, or "" when it cannot be stored as it is: an address is never
+    altered, since removing a character from one may make it another person's."""
+    if isinstance(email, str) and len(email) <= _column_length("email") and is_storable_text(email):
+        return email
+    return ""
+
+
+def _claimed_name(name) -> str:
+    """The ``name`` claim, without the characters the databases cannot store, cut to fit."""
+    if not isinstance(name, str):
+        return ""
+    return without_unstorable(name)[: _column_length("display_name")]

@@ -12,7 +12,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
+        try:
+            header = authentication.get_authorization_header(request).split()
+        except UnicodeEncodeError:  # text past latin-1: no WSGI server sends it, no token has it
+            raise exceptions.AuthenticationFailed("Authorization header is invalid.") from None
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:

@@ -22,8 +22,13 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+# Text of any character, lone surrogates and NUL included.
+any_text = st.text(
+    st.one_of(st.characters(exclude_categories=()), st.sampled_from(["\x00", "\ud800"])),
+    max_size=10,
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
     ),
@@ -91,3 +96,7 @@ def test_validly_signed_tokens_with_random_claims_never_crash(idp, claims):
     except IdentityError:
         return
     assert isinstance(identity.subject, str) and identity.subject
+    # What sign-in stores, both databases can store.
+    for text in (identity.subject, identity.email, identity.display_name):
+        assert "\x00" not in text
+        text.encode("utf-8")
