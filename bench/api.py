@@ -85,6 +85,7 @@ def app_env(database, **extra):
             "THROTTLE_LOGIN_RATE": "1000000/s",
             "THROTTLE_REFRESH_RATE": "1000000/s",
             "THROTTLE_WEBHOOK_RATE": "1000000/s",
+            "THROTTLE_WRITE_RATE": "1000000/s",
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -19,6 +19,13 @@ DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
 # Seconds a request waits for a connection from a replica's pool before reading from default.
 REPLICA_POOL_TIMEOUT_SECONDS = 2
 
+# DB_POOLER: what DATABASE_URL points at. "": the PostgreSQL server itself; "pgbouncer":
+# PgBouncer in transaction mode, which refuses the startup parameter that carries the
+# statement timeout and gives each transaction whichever server connection is free.
+POOLER_NONE = ""
+POOLER_PGBOUNCER = "pgbouncer"
+POOLERS = (POOLER_NONE, POOLER_PGBOUNCER)
+
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 # django-prometheus's wrappers of the same backends: they count connections, queries, query
@@ -51,8 +58,14 @@ def postgres_config(
     statement_timeout_ms: int,
     pool_timeout: int = 10,
     variable: str = "DATABASE_URL",
+    pooler: str = POOLER_NONE,
 ) -> dict:
-    """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout."""
+    """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout.
+
+    Behind PgBouncer (``pooler="pgbouncer"``) nothing may rely on a server session: the
+    timeout is the role's setting in the database (``ops.pooler``, applied by ``migrate``)
+    instead of a startup parameter, and querysets' ``iterator()`` uses client-side cursors
+    (a named cursor would outlive its transaction's server connection)."""
     try:
         cfg = dj_database_url.parse(url)
     except ValueError as exc:
@@ -62,8 +75,11 @@ def postgres_config(
     if not cfg.get("NAME"):
         raise ConfigError(f"{variable} must name a database (postgres://host/NAME)")
     options = cfg.setdefault("OPTIONS", {})
-    # Applied by the server to every connection the pool opens.
-    options["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    if pooler == POOLER_PGBOUNCER:
+        cfg["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # Applied by the server to every connection the pool opens.
+        options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     options.setdefault("connect_timeout", 5)
     # A request waits at most pool_timeout seconds for a connection, then answers 503.
     options["pool"] = {
@@ -87,14 +103,18 @@ def database_config(
     pool_max: int,
     statement_timeout_ms: int,
     pool_timeout: int = 10,
+    pooler: str = POOLER_NONE,
 ) -> dict:
     if url is None:
+        if pooler:
+            raise ConfigError("DB_POOLER needs DATABASE_URL to be PostgreSQL")
         return sqlite_config(sqlite_path)
     return postgres_config(
         url,
         pool_max=pool_max,
         statement_timeout_ms=statement_timeout_ms,
         pool_timeout=pool_timeout,
+        pooler=pooler,
     )
 
 

@@ -157,3 +157,12 @@ def env_redis_url(name: str) -> str | None:
     except ValueError as exc:
         raise ConfigError(f"{name} is not a Redis URL: {exc}") from None
     return value
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str = "") -> str:
+    """One of ``choices`` (or ``default`` when unset)."""
+    value = (env_str(name) or default).strip().lower()
+    if value not in choices:
+        shown = ", ".join(repr(c) for c in choices if c) or "''"
+        raise ConfigError(f"{name} must be {shown} or unset, got {value!r}")
+    return value

@@ -7,7 +7,9 @@ aliases in ``settings.DATABASE_REPLICAS``) unless that could show stale data:
   (``DatabaseRoutingMiddleware`` below); outside a request (a management command,
   a shell), the first write keeps the rest of that thread on ``default``;
 - inside a transaction on ``default`` (``atomic()``): its reads must see its own writes and
-  its locks.
+  its locks;
+- across requests: for ``REPLICA_PIN_SECONDS`` after a request of a user wrote, that user's
+  requests read from ``default`` (``ops.pinning``).
 
 A scope picks one replica and keeps it, so its reads see one consistent state. A replica that
 does not answer, or cannot give a connection within its pool's short timeout, is skipped
@@ -31,6 +33,7 @@ from django.conf import settings
 from django.db import connections
 
 from config.database import DB_DEFAULT, DB_ROLLBACK_TARGET
+from ops.pinning import pin_reader, reader_scope, reads_pinned
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +156,7 @@ class DatabaseRouter:
         if not replicas:
             return DB_DEFAULT
         scope = _current_scope()
-        if scope.wrote or connections[DB_DEFAULT].in_atomic_block:
+        if scope.wrote or connections[DB_DEFAULT].in_atomic_block or reads_pinned():
             return DB_DEFAULT
         if scope.replica in replicas and _usable(scope.replica):
             return scope.replica
@@ -182,11 +185,15 @@ class DatabaseRouter:
 
 class DatabaseRoutingMiddleware:
     """Each request is one read-your-writes scope for the database router: once it has
-    written, its reads stay on ``default``; the next request starts afresh."""
+    written, its reads stay on ``default``, and so do its user's next requests for
+    ``REPLICA_PIN_SECONDS`` (with replicas only: without them every read is on ``default``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        with routing_scope():
-            return self.get_response(request)
+        with routing_scope(), reader_scope():
+            response = self.get_response(request)
+            if replica_aliases() and _current_scope().wrote:
+                pin_reader()
+            return response

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from config.database import (
     DB_DEFAULT,
+    POOLERS,
     POSTGRES_ENGINE,
     database_config,
     instrumented,
@@ -13,6 +14,7 @@ from config.database import (
 from config.env import (
     ConfigError,
     env_bool,
+    env_choice,
     env_int,
     env_json_object,
     env_list,
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ops.middleware.RequestBodyLimitMiddleware",
+    "ops.middleware.UnreadableRequestMiddleware",
     "config.routers.DatabaseRoutingMiddleware",
     "ops.maintenance.MaintenanceModeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,12 +112,15 @@ if not SQLITE_PATH.is_absolute():
 DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
 DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
+# "pgbouncer": DATABASE_URL is PgBouncer in transaction mode (config/database.py).
+DB_POOLER = env_choice("DB_POOLER", POOLERS)
 _default_db = database_config(
     env_str("DATABASE_URL"),
     sqlite_path=SQLITE_PATH,
     pool_max=DB_POOL_MAX,
     statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
     pool_timeout=DB_POOL_TIMEOUT_SECONDS,
+    pooler=DB_POOLER,
 )
 _replica_urls = env_list("DATABASE_REPLICA_URLS")
 if _replica_urls and _default_db["ENGINE"] != POSTGRES_ENGINE:
@@ -128,6 +134,9 @@ DATABASES = {
 }
 # The aliases the router may send reads to (config/routers.py).
 DATABASE_REPLICAS = list(_replicas)
+# After a request of a user wrote, that user's reads stay on default this long (a replica's
+# lag should stay well under it); 0: only within the request.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
 MAINTENANCE_FLAG_PATH = Path(env_str("MAINTENANCE_FLAG_PATH", "data/maintenance.flag"))
 if not MAINTENANCE_FLAG_PATH.is_absolute():
     MAINTENANCE_FLAG_PATH = BASE_DIR / MAINTENANCE_FLAG_PATH

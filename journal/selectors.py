@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
 from journal.exceptions import EntryNotFound
 from journal.models import JournalEntry, JournalUsage
@@ -59,9 +60,14 @@ def journal_usage(*, user) -> Usage:
 
 
 def iter_journal_entries(*, user) -> Iterator[JournalEntry]:
-    """Every entry of the user, oldest first, fetched a chunk at a time (constant memory)."""
-    return (
-        JournalEntry.objects.filter(user=user)
-        .order_by("created_at", "id")
-        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
-    )
+    """Every entry of the user, oldest first, a page of ``EXPORT_CHUNK_ROWS`` at a time, each
+    page the entries after the last one seen (keyset pagination, on the ``(user,
+    created_at)`` index): constant memory without a server-side cursor, which neither SQLite
+    needs nor PgBouncer's transaction mode allows (``iterator()`` there fetches everything)."""
+    entries = JournalEntry.objects.filter(user=user).order_by("created_at", "id")
+    page = list(entries[:EXPORT_CHUNK_ROWS])
+    while page:
+        yield from page
+        last = page[-1]
+        after = Q(created_at__gt=last.created_at) | Q(created_at=last.created_at, id__gt=last.id)
+        page = list(entries.filter(after)[:EXPORT_CHUNK_ROWS])

@@ -1,7 +1,9 @@
-"""Middleware of the whole site: the request id and the request body limit."""
+"""Middleware of the whole site: the request id, the request body limit, and requests whose
+address or cookies hold a NUL."""
 
 import re
 import uuid
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -64,4 +66,29 @@ class RequestBodyLimitMiddleware:
                 },
                 status=413,
             )
+        return self.get_response(request)
+
+
+class UnreadableRequestMiddleware:
+    """Refuses with 400 a request whose path, query string or cookies hold a NUL character,
+    before any view reads them: PostgreSQL cannot compare text holding one, so an admin
+    search for it, or a session cookie holding it, would otherwise be a 500. (Django decodes
+    the path and the query string as UTF-8 with replacement, so they never hold a lone
+    surrogate; JSON bodies are the parser's business, ``ops.parsers``.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        for where, verb, raw in (
+            ("path", "holds", meta.get("PATH_INFO", "")),
+            ("query string", "holds", meta.get("QUERY_STRING", "")),
+            ("cookies", "hold", meta.get("HTTP_COOKIE", "")),
+        ):
+            if "\x00" in raw or "\x00" in unquote(raw):
+                return JsonResponse(
+                    {"detail": f"The request's {where} {verb} a NUL character.", "code": "invalid"},
+                    status=400,
+                )
         return self.get_response(request)

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ops.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
+from ops.pinning import identify_reader
 from ops.views import PublicAPIView
 from tokens import selectors, services
 from tokens.serializers import (
@@ -41,7 +42,8 @@ class LoginView(PublicAPIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, pair = services.sign_in(**serializer.validated_data)
+        user, pair = services.sign_in(**serializer.validated_data)
+        identify_reader(user.pk)  # its next requests read the new session from the primary
         return Response(LoginResponseSerializer(pair).data)
 
 
@@ -73,6 +75,7 @@ class RefreshView(PublicAPIView):
             raw_token=serializer.validated_data["refresh"],
             fingerprint=serializer.validated_data.get("fingerprint"),
         )
+        identify_reader(pair.session.user_id)
         return Response(TokenPairSerializer(pair).data)
 
 

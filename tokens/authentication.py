@@ -1,5 +1,6 @@
 from rest_framework import authentication, exceptions
 
+from ops.pinning import identify_reader
 from tokens.access import InvalidAccessToken, decode_access_token
 from tokens.selectors import find_user_of_access_token
 
@@ -27,6 +28,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Access token is invalid.") from None
         except InvalidAccessToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
+        # Before the session is read: a user who just wrote (or signed in) reads from the
+        # primary, where that session surely is.
+        identify_reader(claims.user_id)
         user = find_user_of_access_token(claims=claims)
         if user is None:
             raise exceptions.AuthenticationFailed("The session of this access token has ended.")

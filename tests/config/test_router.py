@@ -19,18 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_R
 
 
 @pytest.fixture
-def replica(settings):
-    settings.DATABASE_REPLICAS = [DB_REPLICA_1]
-    replica_health.forget()
-    yield DB_REPLICA_1
-    replica_health.forget()
-    # The test runner never closes a mirror: its pool would outlive the test database.
-    connections[DB_REPLICA_1].close()
-    if connections[DB_REPLICA_1].vendor == "postgresql":
-        connections[DB_REPLICA_1].close_pool()
-
-
-@pytest.fixture
 def replica_down(replica, monkeypatch, tmp_path):
     """``replica_1`` pointing at a database that cannot be reached: a closed port for
     PostgreSQL, a file in a directory that does not exist for SQLite."""

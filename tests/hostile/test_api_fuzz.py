@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from journal.models import JournalEntry
-from ops.throttling import counts
+from ops.shared_state import shared_state
 from tests.subscriptions.conftest import SECRET, WEBHOOK, event_payload, sign
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def _storable(text: str) -> bool:
 @pytest.fixture
 def post(api):
     def _post(path, body: bytes, **headers):
-        counts().clear()  # every example is one more request from the same address
+        shared_state().clear()  # every example is one more request from the same address
         return api.post(path, body, content_type="application/json", **headers)
 
     return _post

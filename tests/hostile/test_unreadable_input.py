@@ -165,18 +165,27 @@ def test_a_huge_limit_is_the_largest_page(auth_api, entry):
 
 
 def test_a_query_parameter_the_api_does_not_read_is_ignored(auth_api, entry):
-    response = auth_api.get(f"{ENTRIES}?q=%00%ED%A0%80&limit=5")
+    # Bytes that are not UTF-8 are decoded with replacement: no lone surrogate gets in.
+    response = auth_api.get(f"{ENTRIES}?q=%ED%A0%80&limit=5")
 
     assert response.status_code == 200
     assert response.json()["count"] == 1
 
 
-@pytest.mark.parametrize(
-    "path", [f"{ENTRIES}/%00", f"{ENTRIES}/%ED%A0%80", "/api/v1/sessions/%00", "/api/v1/%FF"]
-)
+def test_a_nul_anywhere_in_the_query_string_is_400(auth_api, entry):
+    assert_refused(auth_api.get(f"{ENTRIES}?q=%00&limit=5"), status=400)
+
+
+@pytest.mark.parametrize("path", [f"{ENTRIES}/%ED%A0%80", "/api/v1/%FF"])
 def test_a_path_parameter_that_is_not_an_id_is_404(auth_api, path):
     assert_refused(auth_api.get(path), status=404)
     assert_refused(auth_api.delete(path), status=404)
+
+
+@pytest.mark.parametrize("path", [f"{ENTRIES}/%00", "/api/v1/sessions/%00"])
+def test_a_nul_in_the_path_is_400(auth_api, path):
+    assert_refused(auth_api.get(path), status=400)
+    assert_refused(auth_api.delete(path), status=400)
 
 
 @pytest.mark.parametrize(

@@ -14,3 +14,32 @@ def test_an_unknown_path_is_404_json(api):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from accounts.models import User
+
+    staff = User.objects.create_superuser("casey", "casey@example.com", "a-long-passphrase-42")
+    client.force_login(staff)
+    return client
+
+
+def test_an_admin_search_for_a_nul_is_400_not_500(staff_client):
+    response = staff_client.get("/admin/accounts/user/", {"q": "\x00"})
+    still_searchable = staff_client.get("/admin/accounts/user/", {"q": "casey"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The request's query string holds a NUL character.",
+        "code": "invalid",
+    }
+    assert still_searchable.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_holding_a_nul_is_400_not_500(client):
+    response = client.get("/admin/", HTTP_COOKIE="sessionid=abcdefgh\x00ijklmnop")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request's cookies hold a NUL character."

@@ -71,6 +71,12 @@ def test_purge_tokens_reports_what_it_deleted(user):
         (["issue_tokens", "--provider", "google", "--subject", " "], "--subject must be"),
         (["issue_tokens", "--provider", "g", "--subject", "s", "--email", "nope"], "not an email"),
         (["issue_tokens", "--subject", "s"], "--provider"),
+        # Bytes that are not UTF-8 reach Python as lone surrogates.
+        (["issue_tokens", "--provider", "google", "--subject", "s\udcff"], "--subject holds"),
+        (
+            ["issue_tokens", "--provider", "g", "--subject", "s", "--email", "\udcff@x.io"],
+            "--email",
+        ),
         (["purge_tokens", "--batch-size", "0"], "--batch-size must be at least 1"),
         (["purge_tokens", "--batch-size", "many"], "invalid int value"),
     ],

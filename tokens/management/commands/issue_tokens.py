@@ -6,6 +6,7 @@ from django.forms import ValidationError
 
 from accounts.services import upsert_user
 from ops.commands import OperatorCommand
+from ops.text import is_storable_text
 from tokens.services import issue_refresh_token
 
 
@@ -19,6 +20,11 @@ class Command(OperatorCommand):
 
     def handle_command(self, *args, provider, subject, email, **options):
         provider, subject, email = provider.strip(), subject.strip(), email.strip()
+        for option, value in (("--provider", provider), ("--subject", subject), ("--email", email)):
+            if not is_storable_text(value):
+                raise CommandError(
+                    f"{option} holds a NUL, a lone surrogate or bytes that are not UTF-8"
+                )
         if not provider or len(provider) > 32:
             raise CommandError("--provider must be 1 to 32 characters")
         if not subject or len(subject) > 255:

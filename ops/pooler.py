@@ -1,0 +1,59 @@
+"""Running behind PgBouncer in transaction mode (``DB_POOLER=pgbouncer``).
+
+PgBouncer refuses the startup parameter that carries ``statement_timeout`` to the server, and
+hands each transaction whichever server connection is free, so a session ``SET`` would land
+on one connection and not the next. The timeout is therefore the app role's own setting in
+its database (``ALTER ROLE CURRENT_USER IN DATABASE ... SET statement_timeout``), which every
+new server connection starts with: ``migrate`` applies it (``post_migrate``), so a changed
+``DB_STATEMENT_TIMEOUT_MS`` takes effect with the next ``migrate``. Server connections that
+PgBouncer opened before keep the value they started with: the idle ones are ended (PgBouncer
+opens new ones on demand), and the one ``migrate`` used gets it for its session.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+
+from config.database import DB_DEFAULT, POOLER_PGBOUNCER
+
+logger = logging.getLogger(__name__)
+
+
+def statement_timeout_setting() -> str:
+    return f"{settings.DB_STATEMENT_TIMEOUT_MS}ms"
+
+
+def apply_statement_timeout(alias: str = DB_DEFAULT) -> None:
+    """Make ``DB_STATEMENT_TIMEOUT_MS`` the app role's ``statement_timeout`` in its database."""
+    wrapper = connections[alias]
+    timeout = statement_timeout_setting()
+    with wrapper.cursor() as cursor:
+        name = wrapper.ops.quote_name(wrapper.settings_dict["NAME"])
+        # DDL takes no parameters; the value is a whole number of milliseconds from settings.
+        cursor.execute(
+            f"ALTER ROLE CURRENT_USER IN DATABASE {name} SET statement_timeout = '{timeout}'"
+        )
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND usename = current_user"
+            " AND pid <> pg_backend_pid() AND state = 'idle'"
+        )
+
+
+def on_post_migrate(sender, using=DB_DEFAULT, **kwargs) -> None:
+    """After ``migrate`` on default behind PgBouncer: the statement timeout (connected with the
+    ops app as sender, so once per run)."""
+    if settings.DB_POOLER != POOLER_PGBOUNCER or using != DB_DEFAULT:
+        return
+    try:
+        apply_statement_timeout(using)
+    except DatabaseError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        logger.warning(
+            "statement_timeout not set for the app role (%s); set it as its owner: "
+            "ALTER ROLE <role> IN DATABASE <db> SET statement_timeout = '%s'",
+            first,
+            statement_timeout_setting(),
+        )
