@@ -1,6 +1,7 @@
 # `make run`: serve on SQLite for development. `make serve`: the production setup (DEBUG off,
 # collectstatic, migrate, gunicorn) on this machine. `make test`: lint, then the suite on SQLite
-# and on PostgreSQL (TEST_DATABASE_URL, else DATABASE_URL, else the local server) when reachable.
+# and on PostgreSQL (TEST_DATABASE_URL, else DATABASE_URL, else the local server) when reachable,
+# and through PgBouncer when PGBOUNCER_TEST_URL is set.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL := $(or $(TEST_DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/journal)
 
-.PHONY: install run serve replica-demo test test-sqlite test-postgres lint format clean
+.PHONY: install run serve replica-demo test test-sqlite test-postgres test-pgbouncer lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +46,7 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: lint test-sqlite test-postgres
+test: lint test-sqlite test-postgres test-pgbouncer
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -q
@@ -58,6 +59,19 @@ test-postgres: install
 		echo "PostgreSQL at $(PG_TEST_URL) is unreachable and REQUIRE_POSTGRES=1" >&2; exit 1; \
 	else \
 		echo "== PostgreSQL leg skipped: $(PG_TEST_URL) is unreachable (REQUIRE_POSTGRES=1 makes this a failure)"; \
+	fi
+
+# The whole suite again through PgBouncer in transaction mode (DB_POOLER=pgbouncer), when
+# PGBOUNCER_TEST_URL names one. Its test database is kept (--reuse-db):
+# PgBouncer's server connections to it would stop Django from dropping it at the end.
+test-pgbouncer: install
+	@if [ -z "$(PGBOUNCER_TEST_URL)" ]; then \
+		echo "== PgBouncer leg skipped: PGBOUNCER_TEST_URL is unset"; \
+	elif $(PY) scripts/pg_reachable.py "$(PGBOUNCER_TEST_URL)"; then \
+		echo "== PgBouncer leg: $(PGBOUNCER_TEST_URL)"; \
+		DB_POOLER=pgbouncer DATABASE_URL="$(PGBOUNCER_TEST_URL)" $(PY) -m pytest -q --reuse-db; \
+	else \
+		echo "PgBouncer at $(PGBOUNCER_TEST_URL) is unreachable" >&2; exit 1; \
 	fi
 
 clean:

@@ -105,9 +105,7 @@ def database_config(
     pool_timeout: int = 10,
     pooler: str = POOLER_NONE,
 ) -> dict:
-    if url is None:
-        if pooler:
-            raise ConfigError("DB_POOLER needs DATABASE_URL to be PostgreSQL")
+    if url is None:  # DB_POOLER says what a PostgreSQL URL points at: SQLite has none
         return sqlite_config(sqlite_path)
     return postgres_config(
         url,

@@ -1,7 +1,8 @@
 """The connection budget of a server: gunicorn's workers each open up to ``DB_POOL_MAX``
 connections to PostgreSQL, which allows ``max_connections`` minus the slots it keeps for
 superusers (``superuser_reserved_connections``, and ``reserved_connections`` from 16 on).
-Past that, requests wait for connections the server refuses and answer 503."""
+Past that, requests wait for connections the server refuses and answer 503. Behind PgBouncer
+(``DB_POOLER``) the budget is PgBouncer's: its ``default_pool_size`` against the same limit."""
 
 from django.conf import settings
 from django.db import connections
@@ -30,6 +31,10 @@ def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:
     of ``alias`` allows, or ``None``. Only for PostgreSQL; an unreachable server is the
     readiness probe's business, not this check's."""
     if connections[alias].vendor != "postgresql":
+        return None
+    if settings.DB_POOLER:
+        # The workers' connections end at PgBouncer; the server sees its default_pool_size
+        # per database and user, which is PgBouncer's to fit under max_connections.
         return None
     try:
         allowance = server_allowance(alias)

@@ -39,20 +39,16 @@ def test_directly_the_timeout_is_a_startup_option_and_cursors_may_be_server_side
     assert not cfg.get("DISABLE_SERVER_SIDE_CURSORS")
 
 
-@pytest.mark.parametrize(
-    ("env", "reason"),
-    [
-        ({"DB_POOLER": "odyssey"}, "DB_POOLER must be 'pgbouncer' or unset, got 'odyssey'"),
-        ({"DB_POOLER": "pgbouncer"}, "DB_POOLER needs DATABASE_URL to be PostgreSQL"),
-    ],
-)
-def test_a_bad_pooler_stops_start_up_with_one_line(tmp_path, env, reason):
+def test_an_unknown_pooler_stops_start_up_with_one_line(tmp_path):
     result = run_manage(
-        "check", env={"SQLITE_PATH": str(tmp_path / "db"), "SECRET_KEY": "k" * 50, **env}
+        "check",
+        env={"SQLITE_PATH": str(tmp_path / "db"), "SECRET_KEY": "k" * 50, "DB_POOLER": "odyssey"},
     )
 
     assert result.returncode != 0
-    assert result.stderr.strip() == f"configuration error: {reason}"
+    assert result.stderr.strip() == (
+        "configuration error: DB_POOLER must be 'pgbouncer' or unset, got 'odyssey'"
+    )
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ def test_the_allowance_is_max_connections_minus_the_reserved_slots():
 def test_workers_times_the_pool_past_the_allowance_is_a_problem(settings):
     allowance = server_allowance()
     settings.DB_POOL_MAX = 10
+    settings.DB_POOLER = ""  # straight to the server
 
     fits = budget_problem(allowance // 10)
     too_many = budget_problem(allowance // 10 + 1)
@@ -56,6 +57,15 @@ def test_workers_times_the_pool_past_the_allowance_is_a_problem(settings):
     assert f"the server allows {allowance}" in too_many
 
 
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_behind_pgbouncer_the_workers_budget_is_the_poolers(settings):
+    settings.DB_POOL_MAX = 10
+    settings.DB_POOLER = "pgbouncer"
+
+    assert budget_problem(server_allowance()) is None
+
+
 @pytest.mark.sqlite_only
 def test_sqlite_has_no_connection_budget():
     assert budget_problem(1000) is None
@@ -63,9 +73,10 @@ def test_sqlite_has_no_connection_budget():
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_gunicorn_warns_at_start_when_its_workers_may_exceed_the_server(tmp_path):
+def test_gunicorn_warns_at_start_when_its_workers_may_exceed_the_server(tmp_path, settings):
     allowance = server_allowance()
     url = database_url_for_tests()
+    pooler = {"DB_POOLER": settings.DB_POOLER} if settings.DB_POOLER else {}
     (tmp_path / "over").mkdir()
     (tmp_path / "within").mkdir()
 
@@ -74,12 +85,14 @@ def test_gunicorn_warns_at_start_when_its_workers_may_exceed_the_server(tmp_path
         DATABASE_URL=url,
         GUNICORN_WORKERS="2",
         DB_POOL_MAX=str(allowance // 2 + 1),
+        **pooler,
     ) as over:
         pass
     with Server(
-        tmp_path / "within", DATABASE_URL=url, GUNICORN_WORKERS="2", DB_POOL_MAX="2"
+        tmp_path / "within", DATABASE_URL=url, GUNICORN_WORKERS="2", DB_POOL_MAX="2", **pooler
     ) as within:
         pass
 
-    assert "connection budget: 2 workers" in over.stderr.read_text()
+    # Behind PgBouncer the workers' connections end at the pooler: nothing to warn about.
+    assert ("connection budget: 2 workers" in over.stderr.read_text()) is not bool(pooler)
     assert "connection budget" not in within.stderr.read_text()

@@ -31,11 +31,12 @@ def post_entry(base_url, token, content="hello"):
 
 
 def kill_app_connections():
-    """pg_terminate_backend on every connection of the server under test."""
+    """pg_terminate_backend on every connection of the server under test (behind PgBouncer,
+    the server connections it last used: never the one asking)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = %s",
+            " WHERE application_name = %s AND pid <> pg_backend_pid()",
             [SERVER_APPLICATION_NAME],
         )
         return cursor.fetchone()[0]
