@@ -62,11 +62,13 @@ test-postgres: install
 	fi
 
 # The whole suite again through PgBouncer in transaction mode (DB_POOLER=pgbouncer), when
-# PGBOUNCER_TEST_URL names one. Its test database is kept (--reuse-db):
+# PGBOUNCER_TEST_URL names one (.ci/run starts one). Its test database is kept (--reuse-db):
 # PgBouncer's server connections to it would stop Django from dropping it at the end.
 test-pgbouncer: install
-	@if [ -z "$(PGBOUNCER_TEST_URL)" ]; then \
-		echo "== PgBouncer leg skipped: PGBOUNCER_TEST_URL is unset"; \
+	@if [ -z "$(PGBOUNCER_TEST_URL)" ] && [ "$(REQUIRE_PGBOUNCER)" = "1" ]; then \
+		echo "PGBOUNCER_TEST_URL is unset and REQUIRE_PGBOUNCER=1" >&2; exit 1; \
+	elif [ -z "$(PGBOUNCER_TEST_URL)" ]; then \
+		echo "== PgBouncer leg skipped: PGBOUNCER_TEST_URL is unset (.ci/run starts a PgBouncer)"; \
 	elif $(PY) scripts/pg_reachable.py "$(PGBOUNCER_TEST_URL)"; then \
 		echo "== PgBouncer leg: $(PGBOUNCER_TEST_URL)"; \
 		DB_POOLER=pgbouncer DATABASE_URL="$(PGBOUNCER_TEST_URL)" $(PY) -m pytest -q --reuse-db; \

@@ -1,6 +1,7 @@
 import sqlite3
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -230,7 +231,10 @@ def manage_on_this_database(*args):
     """``manage.py`` as an operator runs it: a process, on the database the test uses."""
     target = connection.settings_dict
     url = f"postgres://{target['USER']}@{target['HOST']}:{target['PORT']}/{target['NAME']}"
-    return run_manage(*args, env={"DEBUG": "1", "DATABASE_URL": url}, timeout=300)
+    env = {"DEBUG": "1", "DATABASE_URL": url}
+    if settings.DB_POOLER:  # the run goes through PgBouncer: so does the operator
+        env["DB_POOLER"] = settings.DB_POOLER
+    return run_manage(*args, env=env, timeout=300)
 
 
 def test_the_commands_exit_zero_only_when_the_copy_is_verified(source):
