@@ -38,6 +38,8 @@ def app_server(**env):
         "LOG_LEVEL": "ERROR",
         # libpq names the server's connections, so a test can find (and kill) just those.
         "PGAPPNAME": SERVER_APPLICATION_NAME,
+        # These tests write as fast as they can to find faults, not the write rate limit.
+        "THROTTLE_WRITE_RATE": "1000000/s",
         **env,
     }
     process = subprocess.Popen(
