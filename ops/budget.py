@@ -8,22 +8,25 @@ from django.conf import settings
 from django.db import connections
 
 from config.database import DB_DEFAULT
-from ops.health import direct_connection
+from ops.models import ServerSetting
+
+# max_connections, then the slots it keeps back (reserved_connections exists from 16 on).
+CONNECTION_SETTINGS = (
+    "max_connections",
+    "superuser_reserved_connections",
+    "reserved_connections",
+)
 
 
 def server_allowance(alias: str = DB_DEFAULT) -> int:
     """Connections the PostgreSQL server of ``alias`` accepts from ordinary roles."""
-    with direct_connection(alias) as conn:
-        settings_rows = dict(
-            conn.execute(
-                "SELECT name, setting::int FROM pg_settings WHERE name IN "
-                "('max_connections', 'superuser_reserved_connections', 'reserved_connections')"
-            ).fetchall()
-        )
-    reserved = settings_rows.get("superuser_reserved_connections", 0)
-    return (
-        settings_rows["max_connections"] - reserved - settings_rows.get("reserved_connections", 0)
+    values = dict(
+        ServerSetting.objects.using(alias)
+        .filter(name__in=CONNECTION_SETTINGS)
+        .values_list("name", "setting")
     )
+    reserved = sum(int(values.get(name, 0)) for name in CONNECTION_SETTINGS[1:])
+    return int(values["max_connections"]) - reserved
 
 
 def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:

@@ -1,2 +1,19 @@
-"""The site's runtime keeps no tables. This module exists so that Django sends ``post_migrate``
-for the ops app (it does so only for apps with a models module): ``ops.pooler`` hooks it."""
+"""What the site's runtime reads of the database server itself; it keeps no tables of its own.
+(Having a models module also makes Django send ``post_migrate`` for the ops app, which
+``ops.pooler`` hooks.)"""
+
+from django.db import models
+
+
+class ServerSetting(models.Model):
+    """A row of PostgreSQL's ``pg_settings`` view: a server setting and its current value."""
+
+    name = models.TextField(primary_key=True)
+    setting = models.TextField()
+
+    class Meta:
+        managed = False  # the server's own view: never created, migrated or copied
+        db_table = "pg_settings"
+
+    def __str__(self):
+        return f"{self.name} = {self.setting}"
