@@ -43,6 +43,11 @@ def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:
         allowance = server_allowance(alias)
     except Exception:  # noqa: BLE001 (unreachable now: /readyz reports it)
         return None
+    finally:
+        # Outside any request nothing gives the connection back to the pool: a pool of one
+        # would be empty for good.
+        if not connections[alias].in_atomic_block:
+            connections[alias].close()
     wanted = workers * settings.DB_POOL_MAX
     if wanted <= allowance:
         return None
