@@ -21,12 +21,16 @@ import math
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 from django.conf import settings
 
 from ops.metrics import THROTTLE_STORE_ERRORS
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -292,30 +296,29 @@ class FailSafeStore:
             exc,
         )
 
-    def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
+    def _attempt(self, operation: Callable[[], T], otherwise: Callable[[], T]) -> T:
+        """``operation`` on the shared store; ``otherwise`` while the store fails, and when
+        this try of it fails."""
         if not self.failing:
             try:
-                return self.store.hit(key, limit, duration, now)
+                return operation()
             except STORE_ERRORS as exc:
                 self._failed(exc)
-        return self.fallback.hit(key, limit, duration, now)
+        return otherwise()
+
+    def hit(self, key: str, limit: int, duration: int, now: float) -> tuple[bool, float]:
+        return self._attempt(
+            lambda: self.store.hit(key, limit, duration, now),
+            lambda: self.fallback.hit(key, limit, duration, now),
+        )
 
     def pin(self, key: str, seconds: float, now: float) -> None:
-        if not self.failing:
-            try:
-                return self.store.pin(key, seconds, now)
-            except STORE_ERRORS as exc:
-                self._failed(exc)
         # While the store fails every reader counts as pinned: nothing to remember.
-        return None
+        self._attempt(lambda: self.store.pin(key, seconds, now), lambda: None)
 
     def pinned(self, key: str, now: float) -> bool:
-        if not self.failing:
-            try:
-                return self.store.pinned(key, now)
-            except STORE_ERRORS as exc:
-                self._failed(exc)
-        return True  # a pin that cannot be read may exist: read from the primary
+        # A pin that cannot be read may exist: read from the primary.
+        return self._attempt(lambda: self.store.pinned(key, now), lambda: True)
 
     def clear(self) -> None:
         self.fallback.clear()
