@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connections
 
 from config.database import DB_DEFAULT
+from ops.health import probe_database
 from ops.models import ServerSetting
 
 # max_connections, then the slots it keeps back (reserved_connections exists from 16 on).
@@ -39,9 +40,13 @@ def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:
         # The workers' connections end at PgBouncer; the server sees its default_pool_size
         # per database and user, which is PgBouncer's to fit under max_connections.
         return None
+    if probe_database(alias) is not None:
+        # Unreachable now (/readyz reports it): asked through the pool, the check would hold
+        # the worker's start for the pool's whole checkout timeout.
+        return None
     try:
         allowance = server_allowance(alias)
-    except Exception:  # noqa: BLE001 (unreachable now: /readyz reports it)
+    except Exception:  # noqa: BLE001 (gone since the probe: /readyz reports it)
         return None
     finally:
         # Outside any request nothing gives the connection back to the pool: a pool of one

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from ops.budget import budget_problem, server_allowance
-from tests.ops.test_serving import ROOT, Server
+from tests.ops.test_serving import ROOT, Server, free_port
 from tests.resilience.server import database_url_for_tests
 
 WORKERS = "import runpy; print(runpy.run_path('config/gunicorn.conf.py')['workers'])"
@@ -96,3 +96,30 @@ def test_gunicorn_warns_at_start_when_its_workers_may_exceed_the_server(tmp_path
     # Behind PgBouncer the workers' connections end at the pooler: nothing to warn about.
     assert ("connection budget: 2 workers" in over.stderr.read_text()) is not bool(pooler)
     assert "connection budget" not in within.stderr.read_text()
+
+
+@pytest.mark.postgres_only
+def test_an_unreachable_server_does_not_hold_a_workers_start_for_the_pools_timeout():
+    # Asked through the pool, the check would wait DB_POOL_TIMEOUT_SECONDS (here 300 s, past
+    # the subprocess's limit) before giving up on a server that refuses connections.
+    check = (
+        "import django; django.setup(); from ops.budget import budget_problem;"
+        " print(budget_problem(4))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/journal",
+            "DB_POOL_TIMEOUT_SECONDS": "300",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
