@@ -13,7 +13,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import upsert_user
+from config.env import parse_auth_providers
 from subscriptions.models import Subscription
+from subscriptions.webhook import parse_event
 from tests.docs.markdown import ROOT, block_holding, commands
 
 EXAMPLE_SERVER = "http://127.0.0.1:8000"
@@ -87,3 +89,21 @@ def test_the_production_environment_passes_the_deploy_check(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr
+
+
+def test_the_provider_configuration_shown_is_a_valid_auth_providers_value():
+    block = block_holding("docs/security.md", "jwks_uri", language="json")
+
+    providers = parse_auth_providers(json.loads(block.text))
+
+    assert sorted(providers) == ["apple", "google"]
+    assert providers["google"]["jwks_uri"] == "https://www.googleapis.com/oauth2/v3/certs"
+
+
+def test_the_webhook_event_shown_is_one_the_webhook_accepts():
+    block = block_holding("docs/security.md", "subscription.updated", language="json")
+    body = block.text.replace("<user UUID>", "5a1bbe8f-b912-430d-b581-7eb5bca49d3e")
+
+    event = parse_event(body.encode())
+
+    assert (event.subscription_id, event.status) == ("sub_9", "active")
