@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 
 import jwt
 from django.conf import settings
+from django.db import models
 from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError, PyJWKSet
 from jwt.exceptions import PyJWKSetError
 
@@ -105,7 +106,8 @@ class ProviderKeys(PyJWKClient):
     def _fall_back(self, error: Exception) -> PyJWKSet:
         logger.warning("key set at %s unusable: %s", self.source_uri, error)
         if self._last_good is None:
-            self.jwk_set_cache.put(None)  # PyJWT may have cached a set without signing keys
+            if self.jwk_set_cache is not None:  # PyJWT may have cached a set without signing keys
+                self.jwk_set_cache.put(None)
             raise PyJWKClientConnectionError(
                 f"no usable key set at {self.source_uri}: {error}"
             ) from error
@@ -221,7 +223,10 @@ def verify_id_token(*, provider: str, id_token: str) -> VerifiedIdentity:
 
 
 def _column_length(field: str) -> int:
-    return User._meta.get_field(field).max_length
+    column = User._meta.get_field(field)
+    if not isinstance(column, models.CharField) or column.max_length is None:
+        raise TypeError(f"User.{field} is not a text column of bounded length")
+    return column.max_length
 
 
 def _claimed_email(email) -> str:

@@ -1,17 +1,20 @@
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Staff accounts (admin sign-in with a password) are made here; app users come from an
     identity provider through ``accounts.services.upsert_user``."""
 
     use_in_migrations = True
 
-    def create_user(self, username, email="", password=None, **extra_fields):
+    def create_user(
+        self, username: str, email: str = "", password: str | None = None, **extra_fields: Any
+    ) -> "User":
         if not username:
             raise ValueError("A staff account needs a username")
         user = self.model(username=username, email=self.normalize_email(email), **extra_fields)
@@ -19,7 +22,9 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, username, email="", password=None, **extra_fields):
+    def create_superuser(
+        self, username: str, email: str = "", password: str | None = None, **extra_fields: Any
+    ) -> "User":
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self.create_user(username, email, password, **extra_fields)
@@ -66,7 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.username:
             return self.username
         return self.email or f"{self.provider}:{self.provider_subject}"

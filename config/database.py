@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import dj_database_url
+from dj_database_url import DBConfig
 
 from config.env import ConfigError
 
@@ -37,7 +38,7 @@ INSTRUMENTED_ENGINES = {
 }
 
 
-def sqlite_config(path: Path) -> dict:
+def sqlite_config(path: Path) -> DBConfig:
     """SQLite tuned for a small server: WAL so readers never block the writer, a busy
     timeout and IMMEDIATE transactions so concurrent writers queue instead of failing."""
     return {
@@ -59,7 +60,7 @@ def postgres_config(
     pool_timeout: int = 10,
     variable: str = "DATABASE_URL",
     pooler: str = POOLER_NONE,
-) -> dict:
+) -> DBConfig:
     """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout.
 
     Behind PgBouncer (``pooler="pgbouncer"``) nothing may rely on a server session: the
@@ -104,7 +105,7 @@ def database_config(
     statement_timeout_ms: int,
     pool_timeout: int = 10,
     pooler: str = POOLER_NONE,
-) -> dict:
+) -> DBConfig:
     if url is None:  # DB_POOLER says what a PostgreSQL URL points at: SQLite has none
         return sqlite_config(sqlite_path)
     return postgres_config(
@@ -118,7 +119,7 @@ def database_config(
 
 def replica_configs(
     urls: list[str], *, pool_max: int, statement_timeout_ms: int
-) -> dict[str, dict]:
+) -> dict[str, DBConfig]:
     """``replica_1``, ``replica_2``, ... for the PostgreSQL read replicas, with the same pool
     size and statement timeout as ``default`` (but a short wait for a connection). In tests
     each one mirrors ``default``: a replica is read-only, so the test runner must not try to
@@ -140,6 +141,6 @@ def replica_configs(
     return replicas
 
 
-def instrumented(cfg: dict) -> dict:
+def instrumented(cfg: DBConfig) -> DBConfig:
     """The same database through its django-prometheus wrapper (``INSTRUMENTED_ENGINES``)."""
     return {**cfg, "ENGINE": INSTRUMENTED_ENGINES.get(cfg["ENGINE"], cfg["ENGINE"])}

@@ -7,6 +7,7 @@ neither ``manage.py`` nor a WSGI server prints a traceback for it).
 import json
 import os
 import re
+from typing import overload
 from urllib.parse import urlparse
 
 from redis.connection import parse_url
@@ -17,6 +18,10 @@ class ConfigError(SystemExit):
         super().__init__(f"configuration error: {message}")
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     if value is None or value.strip() == "":

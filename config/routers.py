@@ -120,7 +120,7 @@ class ReplicaHealth:
         # Stop the pool retrying in the background; a new one is made when the replica is
         # back and chosen again.
         with contextlib.suppress(Exception):
-            connections[alias].close_pool()
+            connections[alias].close_pool()  # type: ignore[attr-defined]  # not in django-stubs 5.2
 
     def forget(self) -> None:
         with self._lock:

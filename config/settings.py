@@ -247,10 +247,12 @@ AUTH_JWKS_TIMEOUT_SECONDS = env_int("AUTH_JWKS_TIMEOUT_SECONDS", 5, minimum=1)
 AUTH_ID_TOKEN_MAX_AGE_SECONDS = env_int("AUTH_ID_TOKEN_MAX_AGE_SECONDS", 86400, minimum=1)
 
 # The API's own tokens.
-JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY")
-if JWT_SIGNING_KEY is None:
-    JWT_SIGNING_KEY = hashlib.sha256(f"access-token-signing:{SECRET_KEY}".encode()).hexdigest()
-elif len(JWT_SIGNING_KEY.encode()) < MIN_JWT_SIGNING_KEY_BYTES:
+# Unset: derived from SECRET_KEY (64 hex digits).
+JWT_SIGNING_KEY = (
+    env_str("JWT_SIGNING_KEY")
+    or hashlib.sha256(f"access-token-signing:{SECRET_KEY}".encode()).hexdigest()
+)
+if len(JWT_SIGNING_KEY.encode()) < MIN_JWT_SIGNING_KEY_BYTES:
     raise ConfigError(f"JWT_SIGNING_KEY must be at least {MIN_JWT_SIGNING_KEY_BYTES} bytes long")
 ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 900, minimum=1)
 REFRESH_TOKEN_TTL_DAYS = env_int("REFRESH_TOKEN_TTL_DAYS", 30, minimum=1)

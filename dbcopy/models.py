@@ -9,5 +9,5 @@ class CaptureMark(models.Model):
     last_seq = models.BigIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.source} @ {self.last_seq}"

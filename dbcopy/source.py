@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.utils import ConnectionDoesNotExist, load_backend
+from django.db.utils import load_backend
+from django.utils.connection import ConnectionDoesNotExist
 
 from config.database import DB_COPY_SOURCE, sqlite_config
 
@@ -62,7 +63,7 @@ def close_alias(alias: str) -> None:
     except ConnectionDoesNotExist:
         return
     existing.close()
-    delattr(connections._connections, alias)
+    del connections[alias]
 
 
 def register_source_alias(path: Path) -> str:

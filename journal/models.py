@@ -25,7 +25,7 @@ class JournalEntry(models.Model):
             models.CheckConstraint(condition=Q(size_bytes__gte=0), name="journal_size_not_negative")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"entry {self.id} ({self.size_bytes} bytes)"
 
 
@@ -54,5 +54,5 @@ class JournalUsage(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"usage of {self.user_id}: {self.bytes_used} bytes in {self.entries} entries"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
+from accounts.models import User
 from journal.exceptions import EntryNotFound
 from journal.models import JournalEntry, JournalUsage
 from subscriptions.selectors import has_entitled_subscription
@@ -21,7 +22,7 @@ class Usage:
     entries: int
 
 
-def list_journal_entries(*, user, limit: int, offset: int) -> tuple[int, list[JournalEntry]]:
+def list_journal_entries(*, user: User, limit: int, offset: int) -> tuple[int, list[JournalEntry]]:
     """One page of the user's entries, newest first, and the total count: two queries, on the
     alias the router gives reads, whatever the page size."""
     entries = JournalEntry.objects.filter(user=user)
@@ -29,7 +30,7 @@ def list_journal_entries(*, user, limit: int, offset: int) -> tuple[int, list[Jo
     return entries.count(), page
 
 
-def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
+def get_journal_entry(*, user: User, entry_id: uuid.UUID) -> JournalEntry:
     """The user's entry; another user's entry is not found, exactly like a missing one."""
     entry = JournalEntry.objects.filter(user=user, pk=entry_id).first()
     if entry is None:
@@ -37,21 +38,21 @@ def get_journal_entry(*, user, entry_id: uuid.UUID) -> JournalEntry:
     return entry
 
 
-def total_journal_bytes(*, user) -> int:
+def total_journal_bytes(*, user: User) -> int:
     """Bytes of all the user's entries: the user's usage row, one read whatever the journal's
     size (no row: nothing written yet)."""
     used = JournalUsage.objects.filter(pk=user.pk).values_list("bytes_used", flat=True).first()
     return used or 0
 
 
-def quota_bytes_for_user(*, user) -> int:
+def quota_bytes_for_user(*, user: User) -> int:
     """The premium quota while the user has an active or grace subscription, else the free one."""
     if has_entitled_subscription(user=user):
         return settings.JOURNAL_QUOTA_PREMIUM_BYTES
     return settings.JOURNAL_QUOTA_FREE_BYTES
 
 
-def journal_usage(*, user) -> Usage:
+def journal_usage(*, user: User) -> Usage:
     """Bytes and entries used, from the user's usage row, and the quota."""
     used, entries = JournalUsage.objects.filter(pk=user.pk).values_list(
         "bytes_used", "entries"
@@ -59,7 +60,7 @@ def journal_usage(*, user) -> Usage:
     return Usage(bytes_used=used, quota_bytes=quota_bytes_for_user(user=user), entries=entries)
 
 
-def iter_journal_entries(*, user) -> Iterator[JournalEntry]:
+def iter_journal_entries(*, user: User) -> Iterator[JournalEntry]:
     """Every entry of the user, oldest first, a page of ``EXPORT_CHUNK_ROWS`` at a time, each
     page the entries after the last one seen (keyset pagination, on the ``(user,
     created_at)`` index): constant memory without a server-side cursor, which neither SQLite

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, F, Sum
 
 from accounts.locks import lock_user
+from accounts.models import User
 from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
 from journal.selectors import get_journal_entry, quota_bytes_for_user, total_journal_bytes
@@ -27,13 +28,13 @@ def _check_entry_size(size: int) -> None:
         )
 
 
-def _check_quota(*, user, used_after: int) -> None:
+def _check_quota(*, user: User, used_after: int) -> None:
     quota = quota_bytes_for_user(user=user)
     if used_after > quota:
         raise QuotaExceeded(f"This would use {used_after} bytes of a {quota}-byte quota.")
 
 
-def _add_to_usage(*, user_id, bytes_used: int, entries: int) -> None:
+def _add_to_usage(*, user_id: uuid.UUID, bytes_used: int, entries: int) -> None:
     """Move the user's usage row by these amounts, creating it on the first write. The caller
     holds the lock on the user's row, so no other writer can create it meanwhile."""
     moved = JournalUsage.objects.filter(pk=user_id).update(
@@ -43,7 +44,7 @@ def _add_to_usage(*, user_id, bytes_used: int, entries: int) -> None:
         JournalUsage.objects.create(user_id=user_id, bytes_used=bytes_used, entries=entries)
 
 
-def insert_journal_entry(*, user, content: str) -> JournalEntry:
+def insert_journal_entry(*, user: User, content: str) -> JournalEntry:
     """Add an entry if it fits the entry limit and the user's quota."""
     size = content_size(content)
     _check_entry_size(size)
@@ -55,7 +56,7 @@ def insert_journal_entry(*, user, content: str) -> JournalEntry:
         return entry
 
 
-def update_journal_entry(*, user, entry_id: uuid.UUID, content: str) -> JournalEntry:
+def update_journal_entry(*, user: User, entry_id: uuid.UUID, content: str) -> JournalEntry:
     """Replace an entry's content; the old size is given back before the quota check."""
     size = content_size(content)
     _check_entry_size(size)
@@ -73,7 +74,7 @@ def update_journal_entry(*, user, entry_id: uuid.UUID, content: str) -> JournalE
         return entry
 
 
-def delete_journal_entry(*, user, entry_id: uuid.UUID) -> None:
+def delete_journal_entry(*, user: User, entry_id: uuid.UUID) -> None:
     """Delete one of the user's entries, giving its bytes back."""
     with transaction.atomic():
         lock_user(user_id=user.pk)
@@ -102,13 +103,13 @@ def delete_journal_entries(*, entry_ids: Iterable[uuid.UUID]) -> int:
         removed = (
             entries.order_by().values("user_id").annotate(size=Sum("size_bytes"), n=Count("id"))
         )
-        for owner in removed:
-            _add_to_usage(user_id=owner["user_id"], bytes_used=-owner["size"], entries=-owner["n"])
+        for row in removed:
+            _add_to_usage(user_id=row["user_id"], bytes_used=-row["size"], entries=-row["n"])
         deleted, _ = entries.delete()
         return deleted
 
 
-def recount_journal_usage(*, user) -> None:
+def recount_journal_usage(*, user: User) -> None:
     """Set the user's usage row from their entries (one sum over them), for entries that were
     written without the services: a bulk load, a repair."""
     with transaction.atomic():

@@ -15,5 +15,5 @@ class ServerSetting(models.Model):
         managed = False  # the server's own view: never created, migrated or copied
         db_table = "pg_settings"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} = {self.setting}"

@@ -10,6 +10,8 @@ that neither a 64-bit column nor a float can hold, or text the databases cannot 
 
 import json
 import math
+from collections.abc import Iterable
+from typing import Any
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -55,11 +57,12 @@ def check_json_value(value) -> None:
             raise UnreadableJSON(TOO_DEEP)
         deeper = []
         for container in level:
+            items: Iterable[Any] = container
             if isinstance(container, dict):
                 for key in container:
                     _check_scalar(key)
-                container = container.values()
-            for item in container:
+                items = container.values()
+            for item in items:
                 if isinstance(item, dict | list):
                     deeper.append(item)
                 else:

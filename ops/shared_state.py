@@ -69,7 +69,7 @@ def _refusal(previous: int, current: int, window: int, duration: int, limit: int
 class MemoryStore:
     """The counts and pins of one process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, int], tuple[int, float]] = {}
         self._pins: dict[str, float] = {}

@@ -13,7 +13,7 @@ def main(url: str) -> int:
     try:
         params = conninfo_to_dict(url)
         psycopg.connect(
-            make_conninfo(**{**params, "dbname": "postgres"}), connect_timeout=3
+            make_conninfo("", **{**params, "dbname": "postgres"}), connect_timeout=3
         ).close()
     except (psycopg.Error, ValueError) as exc:
         print(f"PostgreSQL unreachable: {str(exc).strip().splitlines()[0]}", file=sys.stderr)

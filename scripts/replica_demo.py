@@ -130,7 +130,7 @@ def main() -> int:
     subprocess.run(shlex.split(os.environ["REPLICA_STOP_COMMAND"]), check=True)  # noqa: S603
     for alias in settings.DATABASE_REPLICAS:
         connections[alias].close()
-        connections[alias].close_pool()
+        connections[alias].close_pool()  # type: ignore[attr-defined]  # not in django-stubs 5.2
     with query_log() as log:
         response = timed(client.get, "/api/v1/journal/entries")
     show(

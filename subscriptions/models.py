@@ -46,7 +46,7 @@ class Subscription(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.provider}:{self.provider_subscription_id} ({self.status})"
 
 
@@ -93,5 +93,5 @@ class SubscriptionEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], name="sub_event_unique")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.provider}:{self.event_id}"

@@ -2,10 +2,11 @@
 
 from django.db.models import F
 
+from accounts.models import User
 from subscriptions.models import ENTITLED_STATUSES, Subscription
 
 
-def get_active_subscription_for_user(*, user) -> Subscription | None:
+def get_active_subscription_for_user(*, user: User) -> Subscription | None:
     """Of the user's subscriptions in ``active`` or ``grace`` (there may be several), the one
     whose paid period ends last: the one that keeps the premium quota longest. One without an
     end counts as ending last; on a tie, the most recently updated."""
@@ -16,7 +17,7 @@ def get_active_subscription_for_user(*, user) -> Subscription | None:
     )
 
 
-def has_entitled_subscription(*, user) -> bool:
+def has_entitled_subscription(*, user: User) -> bool:
     """Whether the user has a subscription in ``active`` or ``grace`` (the premium quota)."""
     return Subscription.objects.filter(user=user, status__in=ENTITLED_STATUSES).exists()
 
@@ -26,6 +27,6 @@ def count_entitled_subscriptions() -> int:
     return Subscription.objects.filter(status__in=ENTITLED_STATUSES).count()
 
 
-def get_latest_subscription_for_user(*, user) -> Subscription | None:
+def get_latest_subscription_for_user(*, user: User) -> Subscription | None:
     """The user's most recently updated subscription, whatever its status."""
     return Subscription.objects.filter(user=user).order_by("-updated_at", "-created_at").first()

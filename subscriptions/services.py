@@ -13,12 +13,14 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.locks import lock_user
+from accounts.models import User
 from accounts.selectors import get_user_by_id
 from config.database import DB_DEFAULT
 from subscriptions.models import (
@@ -50,10 +52,10 @@ def add_subscription_event(
     provider: str,
     event_id: str,
     event_type: str,
-    payload: dict,
+    payload: dict[str, Any],
     created: datetime,
     outcome: str,
-    user=None,
+    user: User | None = None,
     subscription: Subscription | None = None,
 ) -> SubscriptionEvent | None:
     """Record a webhook event; None if (provider, event_id) is already recorded.
@@ -83,7 +85,7 @@ def add_subscription_event(
 
 def upsert_active_subscription(
     *,
-    user,
+    user: User,
     provider: str,
     provider_subscription_id: str,
     plan: str,
@@ -155,12 +157,12 @@ def upsert_active_subscription(
         return AppliedState(subscription=target, outcome=Outcome.PROCESSED)
 
 
-def _ignored_foreign(*, label: str, user) -> AppliedState:
+def _ignored_foreign(*, label: str, user: User) -> AppliedState:
     logger.warning("subscription %s belongs to another user: event for %s ignored", label, user.pk)
     return AppliedState(subscription=None, outcome=Outcome.IGNORED)
 
 
-def _belongs_to_another_user(*, user, provider: str, provider_subscription_id: str) -> bool:
+def _belongs_to_another_user(*, user: User, provider: str, provider_subscription_id: str) -> bool:
     return (
         Subscription.objects.filter(
             provider=provider, provider_subscription_id=provider_subscription_id

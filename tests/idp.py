@@ -131,7 +131,7 @@ def write_tls_files(directory: Path) -> tuple[Path, Path]:
 
 
 class IdentityProvider:
-    def __init__(self, issuers=None, audience=None):
+    def __init__(self, issuers=None, audience=None) -> None:
         self.issuers = issuers or GOOGLE_ISSUERS
         self.audience = audience or GOOGLE_AUDIENCE
         self.keys = {"key-1": (new_rsa_key(), "RS256")}
@@ -142,9 +142,9 @@ class IdentityProvider:
         self.key_file: Path | None = None
         # Trusted by clients that set SSL_CERT_FILE to it, once start(tls=True) ran.
         self.ca_file: Path | None = None
-        self._servers = []
-        self._tls_dir = None
-        self._server_pem = None
+        self._servers: list[ThreadingHTTPServer] = []
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._server_pem: Path | None = None
 
     # Keys.
     def jwks(self) -> dict:
@@ -156,17 +156,18 @@ class IdentityProvider:
     def body(self) -> bytes:
         """What the endpoint serves (the whole of it, before any cut)."""
         jwks = self.jwks()
-        make_bad = BAD_BODIES.get(self.answer)
+        make_bad = BAD_BODIES.get(self.answer) if self.answer is not None else None
         content = make_bad(jwks) if make_bad else jwks
         return (content if isinstance(content, str) else json.dumps(content)).encode()
 
     def serve(self, answer: str | None) -> None:
         """Answer ``answer`` from now on (None: the key set), in the key file too."""
         self.answer = answer
-        if self.key_file is not None:
-            self.write_key_file()
+        self.write_key_file()
 
     def write_key_file(self) -> None:
+        if self.key_file is None:  # served over http only
+            return
         if self.answer == MISSING_FILE:
             self.key_file.unlink(missing_ok=True)
             return
@@ -238,7 +239,7 @@ class IdentityProvider:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         if tls:
-            if self._tls_dir is None:
+            if self._tls_dir is None or self._server_pem is None:
                 self._tls_dir = tempfile.TemporaryDirectory(prefix="idp-tls-")
                 self.ca_file, self._server_pem = write_tls_files(Path(self._tls_dir.name))
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -31,11 +31,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         # Before the session is read: a user who just wrote (or signed in) reads from the
         # primary, where that session surely is.
         identify_reader(claims.user_id)
-        user = find_user_of_access_token(claims=claims)
-        if user is None:
+        found = find_user_of_access_token(claims=claims)
+        if found is None:
             raise exceptions.AuthenticationFailed("The session of this access token has ended.")
-        if user.access_revoked:
+        if found.access_revoked:
             raise exceptions.AuthenticationFailed("Access token has been revoked.")
+        user = found.user
         if not user.is_active:
             raise exceptions.AuthenticationFailed("Account not found or disabled.")
         return user, claims

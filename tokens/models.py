@@ -1,5 +1,5 @@
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -24,15 +24,15 @@ class Session(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="session_user_expires_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"session {self.id}"
 
     @property
-    def ends_at(self):
+    def ends_at(self) -> datetime:
         """The absolute end of the session (``SESSION_MAX_AGE_DAYS`` after its login)."""
         return self.created_at + timedelta(days=settings.SESSION_MAX_AGE_DAYS)
 
-    def has_ended(self, now) -> bool:
+    def has_ended(self, now: datetime) -> bool:
         """Revoked, its refresh token expired, or past its absolute end.
         ``tokens.selectors.session_is_live`` is the same in SQL."""
         return self.revoked_at is not None or self.expires_at <= now or self.ends_at <= now
@@ -59,7 +59,7 @@ class RefreshToken(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"refresh token {self.pk}"
 
 
@@ -79,5 +79,5 @@ class RevokedJti(models.Model):
         verbose_name = "revoked JTI"
         verbose_name_plural = "revoked JTIs"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.jti

@@ -1,12 +1,14 @@
 """Reads of tokens and sessions."""
 
 import hashlib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Q
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from config.database import DB_DEFAULT
 from tokens.access import AccessClaims
 from tokens.models import RefreshToken, RevokedJti, Session
@@ -16,7 +18,7 @@ def hash_refresh_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def session_is_live(now, *, via: str = "") -> Q:
+def session_is_live(now: datetime, *, via: str = "") -> Q:
     """The filter of a session that has not ended (``via``: the path to it, as ``session__``),
     the rule of ``Session.has_ended`` in SQL."""
     return Q(
@@ -28,7 +30,7 @@ def session_is_live(now, *, via: str = "") -> Q:
     )
 
 
-def _tokens_with_value(raw_token: str):
+def _tokens_with_value(raw_token: str) -> QuerySet[RefreshToken]:
     """The token with this value (at most one: the hash is unique), its session and the
     session's user joined in the same query."""
     return RefreshToken.objects.select_related("session__user").filter(
@@ -51,11 +53,20 @@ def find_valid_refresh_token(*, raw_token: str) -> RefreshToken | None:
     )
 
 
-def find_user_of_access_token(*, claims: AccessClaims):
-    """The user of an access token whose session is live (``Session.has_ended``), with
-    ``access_revoked`` telling whether that token itself was revoked; None once the session
-    has ended. One query per request, by primary key, on the primary: a session ended
-    anywhere ends its access tokens on their next request."""
+@dataclass(frozen=True)
+class AccessTokenUser:
+    """The user of an access token whose session is live, and whether that token itself was
+    revoked (``RevokedJti``)."""
+
+    user: User
+    access_revoked: bool
+
+
+def find_user_of_access_token(*, claims: AccessClaims) -> AccessTokenUser | None:
+    """The user of an access token whose session is live (``Session.has_ended``), and whether
+    that token itself was revoked; None once the session has ended. One query per request,
+    by primary key, on the primary: a session ended anywhere ends its access tokens on their
+    next request."""
     try:
         session = (
             Session.objects.using(DB_DEFAULT)
@@ -67,8 +78,7 @@ def find_user_of_access_token(*, claims: AccessClaims):
         return None
     if session.user_id != claims.user_id or session.has_ended(timezone.now()):
         return None
-    session.user.access_revoked = session.access_revoked
-    return session.user
+    return AccessTokenUser(user=session.user, access_revoked=session.access_revoked)
 
 
 def is_jti_revoked(*, jti: str) -> bool:
@@ -77,7 +87,7 @@ def is_jti_revoked(*, jti: str) -> bool:
     return RevokedJti.objects.using(DB_DEFAULT).filter(pk=jti).exists()
 
 
-def list_sessions(*, user) -> list[Session]:
+def list_sessions(*, user: User) -> list[Session]:
     """The user's live logins, most recently used first."""
     return list(
         Session.objects.filter(session_is_live(timezone.now()), user=user).order_by(

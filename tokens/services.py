@@ -3,12 +3,14 @@
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -56,7 +58,7 @@ def _new_pair(*, session: Session, now: datetime) -> TokenPair:
     )
 
 
-def issue_refresh_token(*, user, fingerprint: str = "") -> TokenPair:
+def issue_refresh_token(*, user: User, fingerprint: str = "") -> TokenPair:
     """Start a login session for ``user``: its first refresh token and an access token."""
     now = timezone.now()
     session = Session(user=user, fingerprint=fingerprint, created_at=now, last_used_at=now)
@@ -141,14 +143,16 @@ def _renew(*, session: Session, now: datetime) -> TokenPair:
     return _new_pair(session=session, now=now)
 
 
-def _retry_within_grace(*, token: RefreshToken, session: Session, now: datetime):
+def _retry_within_grace(
+    *, token: RefreshToken, session: Session, now: datetime
+) -> TokenPair | None:
     """A new pair for a client that lost the answer to its refresh and retries with the token
     it sent, or None (theft). Allowed only within the grace after that token's rotation, and
     only while the token that rotation issued (its direct successor) is the session's current
     one, unused: a token two rotations old, or one whose successor was used, is no retry.
     The unused successor and its access token die, so only the newest pair is valid."""
     grace = settings.REFRESH_TOKEN_RETRY_GRACE_SECONDS
-    if not grace or now - token.rotated_at > timedelta(seconds=grace):
+    if not grace or token.rotated_at is None or now - token.rotated_at > timedelta(seconds=grace):
         return None
     successor = RefreshToken.objects.filter(session=session, pk__gt=token.pk).order_by("pk").first()
     if successor is None or successor.rotated_at is not None:
@@ -167,7 +171,7 @@ def _retry_within_grace(*, token: RefreshToken, session: Session, now: datetime)
     return _renew(session=session, now=now)
 
 
-def revoke_refresh_token(*, user, raw_token: str) -> bool:
+def revoke_refresh_token(*, user: User, raw_token: str) -> bool:
     """End the session a refresh token belongs to, if it is the user's. True if it was."""
     token = find_refresh_token(raw_token=raw_token)
     if token is None or token.session.user_id != user.pk:
@@ -175,34 +179,34 @@ def revoke_refresh_token(*, user, raw_token: str) -> bool:
     return _revoke_sessions(Session.objects.filter(pk=token.session_id)) > 0
 
 
-def revoke_session(*, user, session_id: uuid.UUID) -> None:
+def revoke_session(*, user: User, session_id: uuid.UUID) -> None:
     """End one of the user's sessions; another user's session is not found."""
     if not _revoke_sessions(Session.objects.filter(pk=session_id, user=user)):
         raise SessionNotFound()
 
 
-def revoke_sessions(*, session_ids) -> int:
+def revoke_sessions(*, session_ids: Iterable[uuid.UUID]) -> int:
     """End these sessions whoever they belong to (staff action)."""
     return _revoke_sessions(Session.objects.filter(pk__in=list(session_ids)))
 
 
-def revoke_all_refresh_tokens_for_user(*, user) -> int:
+def revoke_all_refresh_tokens_for_user(*, user: User) -> int:
     """End every session of the user; returns how many were live."""
     return _revoke_sessions(Session.objects.filter(user=user))
 
 
-def _revoke_sessions(queryset) -> int:
+def _revoke_sessions(queryset: QuerySet[Session]) -> int:
     return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def revoke_jti(*, jti: str, user, expires_at: datetime) -> None:
+def revoke_jti(*, jti: str, user: User, expires_at: datetime) -> None:
     """Kill one access token now; revoking it twice is harmless."""
     RevokedJti.objects.bulk_create(
         [RevokedJti(jti=jti, user=user, expires_at=expires_at)], ignore_conflicts=True
     )
 
 
-def logout(*, user, claims: AccessClaims, raw_refresh: str | None = None) -> None:
+def logout(*, user: User, claims: AccessClaims, raw_refresh: str | None = None) -> None:
     """End this access token's session, and so every access token of it (and the session
     of ``raw_refresh`` if given)."""
     with transaction.atomic():
@@ -211,7 +215,7 @@ def logout(*, user, claims: AccessClaims, raw_refresh: str | None = None) -> Non
             revoke_refresh_token(user=user, raw_token=raw_refresh)
 
 
-def logout_all(*, user, claims: AccessClaims) -> None:
+def logout_all(*, user: User, claims: AccessClaims) -> None:
     """End every session of the user, and so every access token of theirs."""
     revoke_all_refresh_tokens_for_user(user=user)
 
@@ -241,7 +245,12 @@ def purge_expired_tokens(
     }
 
 
-def _delete_in_batches(queryset, batch_size, label, progress) -> int:
+def _delete_in_batches(
+    queryset: QuerySet[Any],
+    batch_size: int,
+    label: str,
+    progress: Callable[[str, int], None] | None,
+) -> int:
     total = 0
     while True:
         with transaction.atomic():

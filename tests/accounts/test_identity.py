@@ -42,7 +42,7 @@ def segment(value) -> str:
     return b64url(json.dumps(value).encode())
 
 
-def hand_made_token(header: dict, claims: dict, signature: bytes = b"signature") -> str:
+def hand_made_token(header: object, claims: dict, signature: bytes = b"signature") -> str:
     return f"{segment(header)}.{segment(claims)}.{b64url(signature)}"
 
 

@@ -5,6 +5,7 @@ from the replica."""
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.services import upsert_user
 from config.database import DB_DEFAULT, DB_REPLICA_1
 from ops import pinning
@@ -17,9 +18,13 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_R
 ENTRIES = "/api/v1/journal/entries"
 
 
-def client_of(subject: str) -> APIClient:
+class SignedInClient(APIClient):
+    user: User
+
+
+def client_of(subject: str) -> SignedInClient:
     user = upsert_user(provider="google", provider_subject=subject)
-    client = APIClient()
+    client = SignedInClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_refresh_token(user=user).access}")
     client.user = user
     return client
