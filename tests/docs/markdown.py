@@ -29,7 +29,9 @@ class Block:
 def blocks(page: Path, language: str | tuple[str, ...] | None = None) -> list[Block]:
     """The fenced blocks of a page, those of ``language`` only when it is given."""
     wanted = (language,) if isinstance(language, str) else language
-    found, opened, lines = [], None, []
+    found: list[Block] = []
+    opened: tuple[int, str] | None = None  # (line, language) of the open fence
+    lines: list[str] = []
     for number, line in enumerate(page.read_text().splitlines(), start=1):
         fence = FENCE.match(line.strip())
         if opened is None and fence:

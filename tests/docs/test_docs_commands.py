@@ -136,7 +136,9 @@ def function_source(path, name) -> str:
     text = (ROOT / path).read_text()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.FunctionDef) and node.name == name:
-            return ast.get_source_segment(text, node)
+            segment = ast.get_source_segment(text, node)
+            assert segment is not None
+            return segment
     raise AssertionError(f"{path} has no function {name}")
 
 

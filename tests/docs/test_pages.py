@@ -52,7 +52,7 @@ def test_every_link_and_anchor_resolves(page):
 
 def config_reads() -> dict[str, list]:
     """Every variable config/ reads through config.env, with the defaults given in the code."""
-    found = {}
+    found: dict[str, list] = {}
     for module in sorted((ROOT / "config").glob("*.py")):
         for node in ast.walk(ast.parse(module.read_text())):
             if (
@@ -61,6 +61,7 @@ def config_reads() -> dict[str, list]:
                 and node.func.id.startswith("env_")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
             ):
                 default = node.args[1] if len(node.args) > 1 else None
                 literal = default.value if isinstance(default, ast.Constant) else None
@@ -72,7 +73,7 @@ def readme_configuration_rows() -> dict[str, str]:
     """Variable → its default cell, from README's configuration table."""
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = {}
+    rows: dict[str, str] = {}
     for line in table.splitlines():
         if not line.startswith("| `"):
             continue
