@@ -3,21 +3,40 @@
 # and on PostgreSQL (TEST_DATABASE_URL, else DATABASE_URL, else the local server) when reachable,
 # and through PgBouncer when PGBOUNCER_TEST_URL is set.
 
+# The interpreter the venv is made with: any of 3.11 and later (requires-python); CI uses 3.11.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL := $(or $(TEST_DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/journal)
+# Every version comes from uv.lock, installed by uv, itself from PyPI at the version the dev
+# extra pins (so the lock keeps it too).
+UV := $(VENV)/bin/uv
+UV_VERSION := $(shell sed -n 's/^ *"uv==\([^"]*\)".*/\1/p' pyproject.toml)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install run serve replica-demo test test-sqlite test-postgres test-pgbouncer lint format clean
 
-$(STAMP): pyproject.toml
+$(UV):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
+
+# --locked: a uv.lock that no longer matches pyproject.toml stops the install. The sync is
+# exact: whatever the lock does not list is removed from the venv. The project itself is
+# installed editable, as uv does by default.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --quiet --locked --python $(PY) --extra dev --extra bench || { \
+		echo "make install failed; if uv.lock is out of date with pyproject.toml: make lock" >&2; \
+		exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After a change to the dependencies in pyproject.toml: resolve them again into uv.lock. Kept
+# versions stay; `make lock UPGRADE=1` moves every package to its newest allowed version.
+.PHONY: lock
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 run: install
 	mkdir -p data

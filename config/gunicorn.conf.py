@@ -30,6 +30,11 @@ max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
 max_requests_jitter = max_requests // 10
 # Never load the app in the master: each worker must open its own database pools.
 preload_app = False
+# gunicorn's control socket (`gunicornc`: add or kill workers, reload, stop) only where
+# GUNICORN_CONTROL_SOCKET names its path: the default path is one per user, not per server, so
+# each server started on the host would take it over from the one before.
+control_socket = env_str("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 # JSON lines: the access log on stdout, gunicorn's own messages on stderr.
 accesslog = "-"

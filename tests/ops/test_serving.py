@@ -177,3 +177,24 @@ def test_throttle_counts_are_shared_by_the_workers(tmp_path):
 
     # With a count per worker, each of the 3 would let 4 through.
     assert sorted(statuses) == [400] * 4 + [429] * 11
+
+
+def test_no_control_socket_is_opened_unless_one_is_named(tmp_path):
+    # gunicorn's default path for it is in the home directory of the user.
+    home = tmp_path / "home"
+    with Server(tmp_path, HOME=str(home), GUNICORN_WORKERS="1") as server:
+        sockets = [path for path in home.rglob("*") if path.is_socket()]
+
+    assert sockets == []
+    assert "Control socket listening" not in server.stderr.read_text()
+
+
+def test_the_control_socket_is_opened_where_gunicorn_control_socket_names(tmp_path):
+    path = tmp_path / "gunicorn.ctl"
+    with (
+        Server(tmp_path, GUNICORN_CONTROL_SOCKET=str(path), GUNICORN_WORKERS="1"),
+        socket.socket(socket.AF_UNIX) as client,
+    ):
+        client.connect(str(path))
+
+    assert not path.exists()  # removed when the server stops
