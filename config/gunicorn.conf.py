@@ -1,6 +1,6 @@
 """gunicorn's settings: ``gunicorn -c config/gunicorn.conf.py config.wsgi`` (``make serve``).
 
-Every value comes from the environment (see README, "Operations"). Sync workers, one request
+Every value comes from the environment (docs/operations.md, "gunicorn"). Sync workers, one request
 at a time each: the database pool of a worker (``DB_POOL_MAX``) can then be small, and the
 total connections to PostgreSQL are workers x pool size.
 """

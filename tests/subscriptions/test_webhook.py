@@ -412,7 +412,7 @@ def test_parse_event_names_the_bad_nested_field():
 
 
 def test_the_readme_signing_example_verifies():
-    # README, "The subscription webhook": the fixed case integrations check themselves against.
+    # docs/security.md, "The subscription webhook": the fixed case integrations check themselves against.
     body = (
         b'{"id":"evt_123","type":"subscription.updated","created":1767225600,'
         b'"provider":"stripe","user_id":"5a1bbe8f-b912-430d-b581-7eb5bca49d3e",'
