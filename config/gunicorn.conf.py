@@ -33,8 +33,10 @@ preload_app = False
 # gunicorn's control socket (`gunicornc`: add or kill workers, reload, stop) only where
 # GUNICORN_CONTROL_SOCKET names its path: the default path is one per user, not per server, so
 # each server started on the host would take it over from the one before.
-control_socket = env_str("GUNICORN_CONTROL_SOCKET", "")
-control_socket_disable = not control_socket
+_control_socket = env_str("GUNICORN_CONTROL_SOCKET")
+control_socket_disable = _control_socket is None
+if _control_socket is not None:
+    control_socket = _control_socket
 
 # JSON lines: the access log on stdout, gunicorn's own messages on stderr.
 accesslog = "-"
