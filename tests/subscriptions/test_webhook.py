@@ -411,8 +411,8 @@ def test_parse_event_names_the_bad_nested_field():
         parse_event(json.dumps(payload).encode())
 
 
-def test_the_readme_signing_example_verifies():
-    # docs/security.md, "The subscription webhook": the fixed case integrations check themselves against.
+def test_the_documented_signing_example_verifies():
+    # docs/security.md, "The subscription webhook": the fixed case integrations check against.
     body = (
         b'{"id":"evt_123","type":"subscription.updated","created":1767225600,'
         b'"provider":"stripe","user_id":"5a1bbe8f-b912-430d-b581-7eb5bca49d3e",'
