@@ -16,6 +16,20 @@ def test_an_unknown_path_is_404_json(api):
     assert response.json()["code"] == "not_found"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/journal/entries/not-a-uuid", "/api/v1/journal/entries/null%2Cnull", "/api/v1/x"],
+)
+def test_an_unknown_api_path_is_404_json_in_development_too(auth_api, settings, path):
+    settings.DEBUG = True
+
+    response = auth_api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
 @pytest.fixture
 def staff_client(client, db):
     from accounts.models import User
