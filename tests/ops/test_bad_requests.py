@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 
 def test_a_host_that_is_not_allowed_is_400_json(api):
@@ -21,10 +22,13 @@ def test_an_unknown_path_is_404_json(api):
     "path",
     ["/api/v1/journal/entries/not-a-uuid", "/api/v1/journal/entries/null%2Cnull", "/api/v1/x"],
 )
-def test_an_unknown_api_path_is_404_json_in_development_too(auth_api, settings, path):
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_an_unknown_api_path_is_404_json_in_development_too(settings, user, login, path, method):
     settings.DEBUG = True
+    client = APIClient(enforce_csrf_checks=True)  # as a real client: no CSRF exemption
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(user).access}")
 
-    response = auth_api.get(path)
+    response = getattr(client, method)(path)
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
