@@ -224,6 +224,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API's one PATCH (an entry) replaces `content`, which it requires: no "Patched…"
+    # variant whose every field is optional.
+    "COMPONENT_SPLIT_PATCH": False,
     # Swagger UI from the installed drf-spectacular-sidecar: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

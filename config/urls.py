@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ops.admin_login import throttle_sign_in
+from ops.exceptions import not_found
 from ops.health import HealthView, ReadinessView
 from ops.metrics import metrics_view
 
@@ -12,6 +14,10 @@ api_v1 = [
     path("", include("tokens.urls")),
     path("", include("journal.urls")),
     path("", include("subscriptions.urls")),
+    # Any other path under /api/v1/ (an entry id that is not a UUID, say) is the API's JSON
+    # 404 in development too: with DEBUG on, Django would answer its HTML page instead.
+    # No CSRF check (the API's views have none): a DELETE there is a 404 too, not a 403 page.
+    re_path(r"^.*$", csrf_exempt(not_found), name="api-not-found"),
 ]
 
 # The admin's login page counts sign-in attempts and refuses them past its limits.

@@ -1,5 +1,5 @@
-"""Middleware of the whole site: the request id, the request body limit, and requests whose
-address or cookies hold a NUL."""
+"""Middleware of the whole site: the request id (a malformed one refused), the request body
+limit, and requests whose address or cookies hold a NUL."""
 
 import re
 import uuid
@@ -11,9 +11,11 @@ from django.http import JsonResponse
 from ops import logs
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# An incoming id is kept only if it is short and plain: it is echoed in a header and written
-# to every log line, so nothing that could split a line or a header gets through.
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# An incoming id must be short and plain: it is echoed in a header and written to every log
+# line, so nothing that could split a line or a header gets through. The OpenAPI description
+# declares the same pattern (``ops.openapi``).
+REQUEST_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
+_SANE_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 def incoming_request_id(value: str | None) -> str | None:
@@ -23,18 +25,34 @@ def incoming_request_id(value: str | None) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Names each request: the caller's ``X-Request-ID`` when it is sane, else a new one. The id
-    is on every log line written while the request is served and in the response header."""
+    """Names each request: the caller's ``X-Request-ID``, else a new id. The id is on every
+    log line written while the request is served and in the response header.
+
+    A request whose ``X-Request-ID`` breaks the pattern is refused with 400 (under a new id):
+    the schema declares the pattern, and a caller that sent an id means to find its request
+    in the logs by it, which a silently replaced id would defeat."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        rid = incoming_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
+        incoming = request.headers.get(REQUEST_ID_HEADER)
+        sane = incoming_request_id(incoming)
+        rid = sane or uuid.uuid4().hex
         request.request_id = rid
         token = logs.request_id.set(rid)
         try:
-            response = self.get_response(request)
+            if incoming is not None and sane is None:
+                response = JsonResponse(
+                    {
+                        "detail": f"{REQUEST_ID_HEADER} must be 1 to 128 letters, digits and "
+                        "._:- starting with a letter or digit.",
+                        "code": "invalid_request_id",
+                    },
+                    status=400,
+                )
+            else:
+                response = self.get_response(request)
         finally:
             logs.request_id.reset(token)
         response[REQUEST_ID_HEADER] = rid

@@ -5,10 +5,16 @@ from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
 )
-from drf_spectacular.plumbing import build_basic_type, build_bearer_security_scheme_object
+from drf_spectacular.plumbing import (
+    build_basic_type,
+    build_bearer_security_scheme_object,
+    build_choice_field,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from ops.middleware import REQUEST_ID_PATTERN
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -45,18 +51,27 @@ _MAINTENANCE = (
 )
 _BODY_TOO_LARGE = "The request body is larger than the server accepts (`request_too_large`)."
 _REQUEST_ID_HEADER = {
-    "description": "The id of this request in the server's logs (the caller's, if it sent a "
-    "sane one).",
+    "description": "The id of this request in the server's logs: the caller's, if it sent "
+    "one, else a new one.",
     "schema": {"type": "string"},
 }
 _REQUEST_ID_PARAMETER = {
     "in": "header",
     "name": "X-Request-ID",
     "required": False,
-    "description": "An id for this request, kept if it is 1-128 characters of letters, digits "
-    "and `._:-`; otherwise the server makes one.",
-    "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},
+    "description": "An id for this request in the server's logs: 1-128 letters, digits and "
+    "`._:-`, starting with a letter or digit; any other value is refused with 400 "
+    "(`invalid_request_id`). Without it the server makes one.",
+    "schema": {"type": "string", "maxLength": 128, "pattern": f"^{REQUEST_ID_PATTERN}$"},
 }
+_BAD_REQUEST_ID = "The `X-Request-ID` header breaks its pattern (`invalid_request_id`)."
+# What JSON Schema cannot say about a body: the parser's limits (ops.parsers) hold for every
+# value, in the fields an endpoint reads and in those it ignores.
+_READABLE_BODY = (
+    "Fields the endpoint does not read are ignored, but the whole body must be JSON the API "
+    "can read, or it is refused with 400: no integer past 64 bits, no NUL or lone surrogate in "
+    "any text (keys included), nested at most 64 levels."
+)
 _UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 
 
@@ -82,8 +97,11 @@ def add_site_wide_behaviour(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             if method in _UNSAFE_METHODS:
                 _add_error(responses, "503", _MAINTENANCE, retry_after=True)
+            _add_error(responses, "400", _BAD_REQUEST_ID)
             if "requestBody" in operation:
                 _add_error(responses, "413", _BODY_TOO_LARGE)
+                parts = [operation["requestBody"].get("description"), _READABLE_BODY]
+                operation["requestBody"]["description"] = " ".join(filter(None, parts))
             for response in responses.values():
                 response.setdefault("headers", {})["X-Request-ID"] = _REQUEST_ID_HEADER
             operation.setdefault("parameters", []).append(_REQUEST_ID_PARAMETER)
@@ -109,3 +127,16 @@ class OffsetDateTimeFieldSchema(OpenApiSerializerFieldExtension):
         schema = build_basic_type(OpenApiTypes.DATETIME)
         schema["description"] = "ISO 8601 with a UTC offset (Z or +00:00)."
         return schema
+
+
+class ProviderFieldSchema(OpenApiSerializerFieldExtension):
+    """Sign-in's ``provider``: an enum of the configured providers. With none configured, a
+    string (an empty enum is not valid OpenAPI) whose description says that every value is
+    refused (``tokens.serializers.ProviderField``)."""
+
+    target_class = "tokens.serializers.ProviderField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        if self.target.choices:
+            return build_choice_field(self.target)
+        return build_basic_type(OpenApiTypes.STR)

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from tests.idp import GOOGLE_AUDIENCE, new_rsa_key
 from tokens.models import Session
+from tokens.services import issue_refresh_token
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +126,29 @@ def test_login_with_an_unknown_provider_is_400_with_detail(api, idp):
     response = post_login(api, idp.id_token(), provider="myspace")
 
     body = assert_error(response, 400)
-    assert "provider" in body
+    assert body["provider"] == ["Unknown provider 'myspace'."]
+
+
+def schema_component(client, name):
+    return client.get("/api/schema/?format=json").json()["components"]["schemas"][name]
+
+
+def test_the_schema_lists_the_configured_providers_as_the_login_enum(api, settings):
+    entry = {"issuer": "i", "audience": "a", "jwks_uri": "file:///-"}
+    settings.AUTH_PROVIDERS = {"google": entry, "apple": entry}
+    assert schema_component(api, "ProviderEnum")["enum"] == ["apple", "google"]
+
+    settings.AUTH_PROVIDERS = {"github": entry}
+    assert schema_component(api, "ProviderEnum")["enum"] == ["github"]
+
+
+def test_with_no_provider_configured_the_schema_says_every_provider_is_refused(api, settings):
+    settings.AUTH_PROVIDERS = {}
+
+    provider = schema_component(api, "LoginRequest")["properties"]["provider"]
+
+    assert provider["type"] == "string" and "enum" not in provider
+    assert "every value is refused" in provider["description"]
 
 
 @pytest.mark.parametrize(
@@ -215,6 +238,15 @@ def test_me_answers_the_signed_in_user(auth_api, user):
     assert response.status_code == 200
     assert response.json()["id"] == str(user.pk)
     assert response.json()["email"] == "alice@example.com"
+
+
+def test_me_of_a_user_without_email_answers_an_empty_string_the_schema_allows(api, db):
+    user = User.objects.create(provider="apple", provider_subject="no-email-sub")
+    client = bearer(issue_refresh_token(user=user).access)
+
+    assert client.get(ME).json()["email"] == ""
+    email = schema_component(client, "User")["properties"]["email"]
+    assert email["type"] == "string" and "format" not in email
 
 
 def test_delete_me_answers_204_and_removes_the_user(auth_api, user):

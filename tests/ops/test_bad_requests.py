@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 
 def test_a_host_that_is_not_allowed_is_400_json(api):
@@ -14,6 +15,23 @@ def test_an_unknown_path_is_404_json(api):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/journal/entries/not-a-uuid", "/api/v1/journal/entries/null%2Cnull", "/api/v1/x"],
+)
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_an_unknown_api_path_is_404_json_in_development_too(settings, user, login, path, method):
+    settings.DEBUG = True
+    client = APIClient(enforce_csrf_checks=True)  # as a real client: no CSRF exemption
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(user).access}")
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 @pytest.fixture

@@ -46,11 +46,24 @@ def test_a_sane_incoming_request_id_is_kept(api, incoming):
 @pytest.mark.parametrize(
     "incoming", ["", "x" * 129, "has space", "line\nbreak", "-leading-dash", "<script>", "é"]
 )
-def test_an_insane_incoming_request_id_is_replaced(api, incoming):
-    response = api.get("/healthz", HTTP_X_REQUEST_ID=incoming)
+def test_an_insane_incoming_request_id_is_refused_under_a_new_one(api, incoming):
+    response = api.get("/api/v1/journal/entries", HTTP_X_REQUEST_ID=incoming)
 
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "X-Request-ID must be 1 to 128 letters, digits and ._:- starting with a "
+        "letter or digit.",
+        "code": "invalid_request_id",
+    }
     assert response["X-Request-ID"] != incoming
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_a_request_id_of_128_characters_is_kept(api):
+    response = api.get("/healthz", HTTP_X_REQUEST_ID="a" * 128)
+
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "a" * 128
 
 
 def test_error_responses_carry_the_request_id_too(api):

@@ -19,7 +19,11 @@ def api_paths(resolver=None, prefix=""):
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             yield from api_paths(pattern, route)
-        elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
+        elif (
+            isinstance(pattern, URLPattern)
+            and route.startswith("api/v1/")
+            and pattern.name != "api-not-found"  # the JSON 404 of any other path
+        ):
             yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
 
 
