@@ -2,6 +2,7 @@
 and the catch-up that replays what changed on a captured source since the last run."""
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from django.db import connections
 
 from config.database import DB_DEFAULT
 from dbcopy import capture, postgres
+from dbcopy.diagnose import bad_value_in_sqlite
 from dbcopy.models import CaptureMark
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.source import (
@@ -104,12 +106,24 @@ def _copy_rows(pg_cursor, table: Table, rows, progress: Progress, total: int, do
     return done - started
 
 
-def _copy_table_rows(pg_cursor, table, rows, progress, total) -> int:
+@contextmanager
+def _refused_rows(source, table: Table, keys=None):
+    """A row PostgreSQL refused (a value of the wrong type, a NUL character, a number out of
+    range): name the value by table, column and key, searched for in the source."""
     try:
-        return _copy_rows(pg_cursor, table, rows, progress, total)
-    except psycopg.DataError as exc:
-        # A value PostgreSQL cannot take (a NUL character in text): say where.
+        yield
+    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        bad = bad_value_in_sqlite(source, table, keys)
+        if bad is not None:
+            raise bad from None
+        if isinstance(exc, psycopg.IntegrityError):
+            raise
         raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def _copy_table_rows(source, pg_cursor, table, rows, progress, total) -> int:
+    with _refused_rows(source, table):
+        return _copy_rows(pg_cursor, table, rows, progress, total)
 
 
 def copy_sqlite_to_postgres(
@@ -159,7 +173,9 @@ def copy_sqlite_to_postgres(
                         f"SELECT {', '.join(quote(c) for c in table.column_names)} "
                         f"FROM {quote(table.name)}"
                     )
-                    rows += _copy_table_rows(cursor, table, selected, progress, totals[table.name])
+                    rows += _copy_table_rows(
+                        source, cursor, table, selected, progress, totals[table.name]
+                    )
                     progress.table_done(table.name)
                 progress.message("rebuilding keys, indexes and foreign keys")
                 postgres.rebuild(cursor, deferred)
@@ -252,7 +268,8 @@ def _copy_keys(source, cursor, table: Table, keys: list, progress: Progress) -> 
             f"WHERE {quote(table.pk)} IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        written += _copy_rows(cursor, table, selected, progress, len(keys), done=written)
+        with _refused_rows(source, table, chunk):
+            written += _copy_rows(cursor, table, selected, progress, len(keys), done=written)
     return written
 
 

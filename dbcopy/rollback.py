@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from config.database import DB_ROLLBACK_TARGET
 from dbcopy.copy import CopyReport, VerificationFailed, _postgres_target
+from dbcopy.diagnose import bad_value_in_postgres
 from dbcopy.postgres import target_transaction
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.source import (
@@ -98,6 +99,11 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
 
 
 def _copy_table(pg, writer, table, progress: Progress) -> int:
+    # PostgreSQL holds values SQLite's text forms cannot say (infinite or BC times): they would
+    # be written as something else and read back the same way, so they are looked for first.
+    bad = bad_value_in_postgres(pg, table)
+    if bad is not None:
+        raise bad
     with pg.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {quote(table.name)}")
         total = cursor.fetchone()[0]

@@ -8,6 +8,7 @@ from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
 from dbcopy.tables import UnsupportedColumn
+from dbcopy.values import BadValue
 from ops.commands import environment_errors
 
 
@@ -18,7 +19,7 @@ def one_line_errors(command, *, unchanged: str):
             yield
     except CopyRefused as exc:
         raise CommandError(str(exc)) from None
-    except CopyFailed as exc:
+    except (CopyFailed, BadValue) as exc:
         raise CommandError(f"{exc}; {unchanged}") from None
     except UnsupportedColumn as exc:
         raise CommandError(f"cannot copy a column of this kind: {exc}") from None
