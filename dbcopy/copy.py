@@ -57,6 +57,8 @@ class CatchUpReport:
     deleted: int
     seconds: float
     mark: int
+    # With verify_all: every table compared at this mark (the snapshot later rounds build on).
+    verification: VerifyReport | None = None
 
 
 def _postgres_target():
@@ -177,16 +179,14 @@ def copy_sqlite_to_postgres(
                         source, cursor, table, selected, progress, totals[table.name]
                     )
                     progress.table_done(table.name)
-                progress.message("rebuilding keys, indexes and foreign keys")
-                postgres.rebuild(cursor, deferred)
+                postgres.rebuild(cursor, deferred, progress)
             postgres.reset_sequences(target, tables)
             if capture_changes:
                 CaptureMark.objects.update_or_create(
                     source=source_key(path), defaults={"last_seq": mark}
                 )
             copy_seconds = time.monotonic() - started
-            progress.message("verifying")
-            report = verify_tables(source, pg, tables)
+            report = verify_tables(source, pg, tables, progress=progress)
             if not report.ok:
                 raise VerificationFailed(report.failures())
         source.execute("COMMIT")
@@ -197,11 +197,13 @@ def copy_sqlite_to_postgres(
     )
 
 
-def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
+def catch_up(path, *, progress: Progress | None = None, verify_all: bool = False) -> CatchUpReport:
     """Replay what changed on a captured source since the last run: for every changed key,
     the row's current state replaces the target's, or the target's row goes where the source
     no longer has one. One target transaction with deferred foreign keys; the replayed rows
-    are compared with the source before it commits."""
+    are compared with the source before it commits. ``verify_all``: then every table is
+    compared, source and target both at the mark replayed to (the source's read snapshot is
+    held, so the app may go on writing)."""
     progress = progress or SilentProgress()
     path, tables = prepare(path)
     target = _postgres_target()
@@ -214,6 +216,12 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
     try:
         if not capture.capture_installed(source):
             raise CopyRefused(f"{path} has no change capture: copy it with --capture first")
+        missing = capture.missing_triggers(source, tables)
+        if missing:
+            raise CopyFailed(
+                f"the change capture on {path} lacks trigger {missing[0]}: changes made "
+                "without it reach no catch-up; copy again with --capture --truncate"
+            )
         source.execute("BEGIN")
         upto = capture.current_mark(source)
         changes = capture.changed_keys(source, after=mark.last_seq, upto=upto)
@@ -236,6 +244,12 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
             failures = verify_rows(source, pg, by_name, changes)
             if failures:
                 raise VerificationFailed(failures)
+        verification = None
+        if verify_all:
+            with postgres.target_transaction(target, snapshot=True) as pg:
+                verification = verify_tables(source, pg, tables, progress=progress)
+            if not verification.ok:
+                raise VerificationFailed(verification.failures())
         source.execute("COMMIT")
     finally:
         source.close()
@@ -246,6 +260,7 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
         deleted=changed - upserted,
         seconds=time.monotonic() - started,
         mark=upto,
+        verification=verification,
     )
 
 
@@ -284,7 +299,7 @@ def stop_capture(path) -> None:
         writer.close()
 
 
-def verify_copy(path) -> VerifyReport:
+def verify_copy(path, *, progress: Progress | None = None) -> VerifyReport:
     """Compare the SQLite file with the configured PostgreSQL database, each read in one
     snapshot: counts, checksums, invariants."""
     path, tables = prepare(path)
@@ -293,7 +308,7 @@ def verify_copy(path) -> VerifyReport:
     try:
         source.execute("BEGIN")
         with postgres.target_transaction(target, snapshot=True) as pg:
-            report = verify_tables(source, pg, tables)
+            report = verify_tables(source, pg, tables, progress=progress)
         source.execute("COMMIT")
     finally:
         source.close()

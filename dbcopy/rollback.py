@@ -81,10 +81,11 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
                     rows += _copy_table(pg, writer, table, progress)
                 writer.execute("COMMIT")
                 copy_seconds = time.monotonic() - started
-                progress.message("verifying")
                 reader = open_read_only(path)
                 try:
-                    report = verify_tables(reader, pg, tables, sqlite_is_source=False)
+                    report = verify_tables(
+                        reader, pg, tables, sqlite_is_source=False, progress=progress
+                    )
                 finally:
                     reader.close()
         finally:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from dbcopy import invariants
 from dbcopy.diagnose import bad_value_in_postgres, bad_value_in_sqlite
+from dbcopy.progress import Progress, SilentProgress
 from dbcopy.tables import Table
 from dbcopy.values import (
     PG_ARRAY_TYPES,
@@ -70,13 +71,14 @@ class VerifyReport:
         return [t.describe() for t in self.tables if not t.ok] + self.invariant_failures
 
 
-def _sqlite_table_sum(conn: sqlite3.Connection, table: Table, where: str = "", params=()):
+def _sqlite_table_sum(conn: sqlite3.Connection, table: Table, on_rows=lambda n: None):
     select, others = canonical_select(table, "sqlite")
-    cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}{where}", params)
+    cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}")
     count = total = 0
     with _unreadable_values(conn, table):
         while rows := cursor.fetchmany(FETCH_ROWS):
             count += len(rows)
+            on_rows(len(rows))
             if others:
                 total += sum(row_hash(row_bytes(r[0], r[1:], others)) for r in rows)
             else:
@@ -124,17 +126,35 @@ def _pg_table_sum(pg, table: Table):
 
 
 def verify_tables(
-    sqlite_conn: sqlite3.Connection, pg, tables: list[Table], *, sqlite_is_source=True
+    sqlite_conn: sqlite3.Connection,
+    pg,
+    tables: list[Table],
+    *,
+    sqlite_is_source=True,
+    progress: Progress | None = None,
 ):
     """Compare every table; ``pg`` is a raw psycopg connection (its transaction is used as
     it is, so a copy verifies what it is about to commit)."""
+    progress = progress or SilentProgress()
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         # PostgreSQL's side (sums in SQL, then the invariants) runs while Python reads SQLite.
         pg_sums = [pool.submit(_pg_table_sum, pg, table) for table in tables]
         pg_invariants = pool.submit(invariants.check_postgres, pg, tables)
         try:
-            sqlite_sums = [_sqlite_table_sum(sqlite_conn, table) for table in tables]
+            total = sum(
+                sqlite_conn.execute(f"SELECT count(*) FROM {quote(t.name)}").fetchone()[0]
+                for t in tables
+            )
+            progress.start("verifying", total, "rows")
+            done = 0
+
+            def on_rows(n: int) -> None:
+                nonlocal done
+                done += n
+                progress.update(done)
+
+            sqlite_sums = [_sqlite_table_sum(sqlite_conn, table, on_rows) for table in tables]
         except BadValue:
             for future in [*pg_sums, pg_invariants]:
                 future.cancel()
@@ -150,6 +170,7 @@ def verify_tables(
                 if bad is not None:
                     raise bad
             checks.append(check)
+        progress.finish()
         report = VerifyReport(tables=checks, invariant_failures=pg_invariants.result() + failures)
     report.seconds = time.monotonic() - started
     return report

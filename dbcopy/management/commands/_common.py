@@ -31,9 +31,17 @@ def one_line_errors(command, *, unchanged: str):
         ) from None
 
 
-def progress_for(command):
-    stream = command.stdout._out
-    return StreamProgress(command.stdout, is_tty=hasattr(stream, "isatty") and stream.isatty())
+def add_progress_argument(parser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="plain progress lines on stderr instead of bars redrawn in place",
+    )
+
+
+def progress_for(command, *, no_progress: bool = False):
+    """Progress on the command's stderr: bars on a terminal, plain lines otherwise."""
+    return StreamProgress(command.stderr, is_tty=command.stderr.isatty() and not no_progress)
 
 
 def report_verification(command, report) -> None:
