@@ -1,6 +1,7 @@
 """SQLite -> PostgreSQL: the whole copy in one target transaction, verified before it commits,
 and the catch-up that replays what changed on a captured source since the last run."""
 
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,11 +115,12 @@ def _refused_rows(source, table: Table, keys=None):
     range): name the value by table, column and key, searched for in the source."""
     try:
         yield
-    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+    except (psycopg.DataError, psycopg.IntegrityError, sqlite3.OperationalError) as exc:
+        # (SQLite's error: a text that does not decode, met while reading the rows.)
         bad = bad_value_in_sqlite(source, table, keys)
         if bad is not None:
             raise bad from None
-        if isinstance(exc, psycopg.IntegrityError):
+        if not isinstance(exc, psycopg.DataError):
             raise
         raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
 

@@ -46,7 +46,19 @@ def bad_value_in_sqlite(conn, table: Table, keys=None) -> BadValue | None:
                     why, value = found[1 + 2 * i], found[2 + 2 * i]
                     if why is not None:
                         return BadValue(table, column.name, found[0], value, why)
-        # What SQL cannot tell: JSON that parses but that jsonb refuses.
+        # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses.
+        for column in (c for c in table.columns if c.kind in ("text", "json")):
+            rows = conn.execute(
+                f"SELECT {pk}, CAST({quote(column.name)} AS BLOB) FROM {quote(table.name)}"
+                f" WHERE typeof({quote(column.name)}) = 'text'{where} ORDER BY {pk}",
+                params,
+            )
+            while batch := rows.fetchmany(FETCH_ROWS):
+                for key, value in batch:
+                    try:
+                        value.decode()
+                    except UnicodeDecodeError:
+                        return BadValue(table, column.name, key, value, "text that is not UTF-8")
         for column in (c for c in table.columns if c.kind == "json"):
             rows = conn.execute(
                 f"SELECT {pk}, {quote(column.name)} FROM {quote(table.name)}"

@@ -67,6 +67,12 @@ BAD_VALUES = {
         "yesterday",
         "not a date and time as Django stores it",
     ),
+    "text that is not UTF-8": (
+        "journal_journalentry",
+        "content",
+        b"caf\xe9",
+        "text that is not UTF-8",
+    ),
     "text where a UUID belongs": (
         "journal_journalentry",
         "user_id",
@@ -83,7 +89,11 @@ def hand_edit(path, table, column, value):
         key = conn.execute(f"SELECT min(id) FROM {table}").fetchone()[0]  # noqa: S608
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA ignore_check_constraints = ON")
-        conn.execute(f'UPDATE {table} SET "{column}" = ? WHERE id = ?', [value, key])  # noqa: S608
+        value_sql = "CAST(? AS TEXT)" if isinstance(value, bytes) else "?"
+        conn.execute(
+            f'UPDATE {table} SET "{column}" = {value_sql} WHERE id = ?',  # noqa: S608
+            [value, key],
+        )
     return key
 
 
