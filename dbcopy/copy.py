@@ -25,11 +25,8 @@ from dbcopy.source import (
     register_source_alias,
 )
 from dbcopy.tables import Table, copied_tables
-from dbcopy.values import PG_ARRAY_TYPES, quote, to_postgres_converter
+from dbcopy.values import FETCH_ROWS, KEY_CHUNK, PG_ARRAY_TYPES, quote, to_postgres_converter
 from dbcopy.verify import VerifyReport, verify_rows, verify_tables
-
-FETCH_ROWS = 5000
-KEY_CHUNK = 500
 
 
 class CopyFailed(Exception):
@@ -62,7 +59,8 @@ class CatchUpReport:
     verification: VerifyReport | None = None
 
 
-def _postgres_target():
+def postgres_target():
+    """The configured database, which a copy writes (or a rollback reads): PostgreSQL."""
     target = connections[DB_DEFAULT]
     if target.vendor != "postgresql":
         raise CopyRefused(f"the target must be PostgreSQL (set DATABASE_URL), not {target.vendor}")
@@ -73,7 +71,7 @@ def prepare(path) -> tuple[Path, list[Table]]:
     """The checks every copy makes before touching anything."""
     path = Path(path)
     check_sqlite_file(path)
-    _postgres_target()
+    postgres_target()
     alias = register_source_alias(path)
     try:
         check_same_migrations(alias, DB_DEFAULT, source_name=str(path))
@@ -139,7 +137,7 @@ def copy_sqlite_to_postgres(
     target as it was."""
     progress = progress or SilentProgress()
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     with target.cursor() as cursor:
         non_empty = postgres.non_empty_tables(cursor, tables)
     if non_empty and not truncate:
@@ -208,7 +206,7 @@ def catch_up(path, *, progress: Progress | None = None, verify_all: bool = False
     held, so the app may go on writing)."""
     progress = progress or SilentProgress()
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     by_name = {t.name: t for t in tables}
     mark = CaptureMark.objects.filter(source=source_key(path)).first()
     if mark is None:
@@ -305,7 +303,7 @@ def verify_copy(path, *, progress: Progress | None = None) -> VerifyReport:
     """Compare the SQLite file with the configured PostgreSQL database, each read in one
     snapshot: counts, checksums, invariants."""
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     source = open_read_only(path)
     try:
         source.execute("BEGIN")

@@ -5,6 +5,8 @@ runs only after something failed: a copy of a well-formed database never pays fo
 
 from dbcopy.tables import Table
 from dbcopy.values import (
+    FETCH_ROWS,
+    KEY_CHUNK,
     PG_ARRAY_TYPES,
     BadValue,
     json_problem,
@@ -12,9 +14,6 @@ from dbcopy.values import (
     quote,
     sqlite_problem,
 )
-
-KEY_CHUNK = 500
-FETCH_ROWS = 5000
 
 
 def _chunks(keys):

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management import call_command
 
 from config.database import DB_ROLLBACK_TARGET
-from dbcopy.copy import CopyReport, VerificationFailed, _postgres_target
+from dbcopy.copy import CopyReport, VerificationFailed, postgres_target
 from dbcopy.diagnose import bad_value_in_postgres
 from dbcopy.postgres import target_transaction
 from dbcopy.progress import Progress, SilentProgress
@@ -21,18 +21,8 @@ from dbcopy.source import (
     register_sqlite_alias,
 )
 from dbcopy.tables import copied_tables
-from dbcopy.values import pg_to_sqlite_select, quote
+from dbcopy.values import FETCH_ROWS, pg_to_sqlite_select, quote, to_sqlite_converter
 from dbcopy.verify import verify_tables
-
-FETCH_ROWS = 5000
-
-
-def _python_converter(kind: str):
-    if kind == "time":
-        return lambda v: None if v is None else str(v)
-    if kind == "binary":
-        return lambda v: None if v is None else bytes(v)
-    return None
 
 
 def _create_owner_only(path: Path) -> None:
@@ -58,7 +48,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
         raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
     if not path.parent.is_dir():
         raise CopyRefused(f"{path.parent}: no such directory")
-    target = _postgres_target()
+    target = postgres_target()
     tables = copied_tables()
     started = time.monotonic()
     _create_owner_only(path)
@@ -115,7 +105,7 @@ def _copy_table(pg, writer, table, progress: Progress) -> int:
         f"INSERT INTO {quote(table.name)} ({columns}) "
         f"VALUES ({', '.join('?' * len(table.columns))})"
     )
-    converters = [(i, f) for i, c in enumerate(table.columns) if (f := _python_converter(c.kind))]
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := to_sqlite_converter(c.kind))]
     done = 0
     with pg.cursor(name=f"rollback_{table.name}") as cursor:
         cursor.itersize = FETCH_ROWS

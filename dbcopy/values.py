@@ -12,6 +12,11 @@ from decimal import Decimal
 
 from dbcopy.tables import Table
 
+# Rows fetched per round trip while streaming a table, and keys per statement when rows are
+# read or deleted by key (a catch-up, a row comparison, the search for a wrong value).
+FETCH_ROWS = 5000
+KEY_CHUNK = 500
+
 # Kinds whose canonical text both engines can build in SQL.
 SQL_CANONICAL = {"int", "bool", "text", "uuid", "datetime", "date", "duration", "binary"}
 
@@ -172,6 +177,15 @@ def to_postgres_converter(kind: str):
         return lambda v: None if v is None else f"{int(v)} microseconds"
     if kind == "decimal":
         return lambda v: None if v is None else str(Decimal(str(v)))
+    return None
+
+
+# Copy PostgreSQL -> SQLite: what psycopg returns that sqlite3 cannot bind as it is.
+def to_sqlite_converter(kind: str):
+    if kind == "time":
+        return lambda v: None if v is None else str(v)
+    if kind == "binary":
+        return lambda v: None if v is None else bytes(v)
     return None
 
 

@@ -17,6 +17,8 @@ from dbcopy.diagnose import bad_value_in_postgres, bad_value_in_sqlite
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.tables import Table
 from dbcopy.values import (
+    FETCH_ROWS,
+    KEY_CHUNK,
     PG_ARRAY_TYPES,
     BadValue,
     canonical_select,
@@ -25,9 +27,6 @@ from dbcopy.values import (
     row_bytes,
     row_hash,
 )
-
-FETCH_ROWS = 5000
-KEY_CHUNK = 500
 
 
 @dataclass(frozen=True)
