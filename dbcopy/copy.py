@@ -114,7 +114,8 @@ def _refused_rows(source, table: Table, keys=None):
     try:
         yield
     except (psycopg.DataError, psycopg.IntegrityError, sqlite3.OperationalError) as exc:
-        # (SQLite's error: a text that does not decode, met while reading the rows.)
+        if isinstance(exc, sqlite3.OperationalError) and "decode" not in str(exc):
+            raise  # only a text that does not decode, met while reading the rows
         bad = bad_value_in_sqlite(source, table, keys)
         if bad is not None:
             raise bad from None
