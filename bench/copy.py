@@ -8,7 +8,8 @@ tokens, 50k subscriptions with events), then prints seconds, rows/s and peak mem
     indexes and constraints built afterwards, in one transaction,
   - pgloader (Debian's; tuned so that it completes),
   - `dumpdata | loaddata` on the small size, extrapolated,
-  - the online mode: `copy_from_sqlite --cutover`'s write pause with a writer running.
+  - the online mode: `copy_from_sqlite --cutover`'s write pause with a writer running
+    (`writes paused for S s at N rows`).
 
     .venv/bin/python bench/copy.py [--entries 1000000] [--skip-pgloader] ...
 
@@ -354,11 +355,11 @@ print(n)
 """
 
 
-def measure_online(pg, path, workdir, rate):
+def measure_online(pg, path, workdir, rate, db="bench_online"):
     online = workdir / "online.sqlite3"
     shutil.copy(path, online)
-    fresh_database(pg, "bench_online")
-    url = f"{pg}/bench_online"
+    fresh_database(pg, db)
+    url = f"{pg}/{db}"
     pause, ack = workdir / "paused", workdir / "paused.ack"
     for f in (pause, ack, Path(f"{pause}.stop")):
         f.unlink(missing_ok=True)
@@ -407,6 +408,9 @@ def main():
         help="the small size is the default size divided by this",
     )
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--db-prefix", default="bench", help="names of the databases made (PREFIX_copy, ...)"
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--writes-per-second", type=float, default=200)
     parser.add_argument("--skip-pgloader", action="store_true")
@@ -436,12 +440,13 @@ def main():
     )
 
     log("copy_from_sqlite, full size")
-    big = measure_copy(args.pg, big_path, "bench_copy")
+    prefix = args.db_prefix
+    big = measure_copy(args.pg, big_path, f"{prefix}_copy")
     log("copy_from_sqlite, small size")
-    little = measure_copy(args.pg, small_path, "bench_small")
+    little = measure_copy(args.pg, small_path, f"{prefix}_small")
     log("psql \\copy ceiling")
     tables = list(counts)  # every table of the schema, as the ceiling rebuilds all of them
-    ceiling = measure_ceiling(args.pg, "bench_copy", workdir, tables)
+    ceiling = measure_ceiling(args.pg, f"{prefix}_copy", workdir, tables)
     pgloader = None if args.skip_pgloader else measure_pgloader(args.pg, big_path, workdir)
     if not args.skip_pgloader:
         log("pgloader" + (" (not installed: apt-get install pgloader)" if pgloader is None else ""))
@@ -449,7 +454,9 @@ def main():
     online = None
     if not args.skip_online:
         log("online mode (writer running)")
-        online = measure_online(args.pg, big_path, workdir, args.writes_per_second)
+        online = measure_online(
+            args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_online"
+        )
 
     def rate(n, s):
         return f"{n / s:>12,.0f}"
@@ -509,9 +516,9 @@ def main():
             print(f"online: {line}")
         print(f"online: {online['final']}")
         print(
-            f"online: writes paused for {online['paused']:.2f} s (maintenance on to verified: "
-            f"quiet wait, last catch-up, full verification); the cutover command took "
-            f"{online['cutover_process']:.2f} s in all"
+            f"writes paused for {online['paused']:.2f} s at {rows:,} rows (maintenance on to "
+            "verified: quiet wait, last catch-up and its rows' check; every table was verified "
+            f"while the writer ran); the cutover command took {online['cutover_process']:.2f} s"
         )
 
 

@@ -65,6 +65,17 @@ def capture_installed(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
+def missing_triggers(conn: sqlite3.Connection, tables: list[Table]) -> list[str]:
+    """The capture's triggers that are not on the source: a change made while one is gone
+    reaches no catch-up."""
+    present = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    return [
+        name for table in tables for name in _trigger_names(table).values() if name not in present
+    ]
+
+
 def current_mark(conn: sqlite3.Connection) -> int:
     return conn.execute(f"SELECT coalesce(max(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
 

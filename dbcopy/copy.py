@@ -1,7 +1,9 @@
 """SQLite -> PostgreSQL: the whole copy in one target transaction, verified before it commits,
 and the catch-up that replays what changed on a captured source since the last run."""
 
+import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from django.db import connections
 
 from config.database import DB_DEFAULT
 from dbcopy import capture, postgres
+from dbcopy.diagnose import bad_value_in_sqlite
 from dbcopy.models import CaptureMark
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.source import (
@@ -22,11 +25,8 @@ from dbcopy.source import (
     register_source_alias,
 )
 from dbcopy.tables import Table, copied_tables
-from dbcopy.values import PG_ARRAY_TYPES, quote, to_postgres_converter
+from dbcopy.values import FETCH_ROWS, KEY_CHUNK, PG_ARRAY_TYPES, quote, to_postgres_converter
 from dbcopy.verify import VerifyReport, verify_rows, verify_tables
-
-FETCH_ROWS = 5000
-KEY_CHUNK = 500
 
 
 class CopyFailed(Exception):
@@ -55,9 +55,12 @@ class CatchUpReport:
     deleted: int
     seconds: float
     mark: int
+    # With verify_all: every table compared at this mark (the snapshot later rounds build on).
+    verification: VerifyReport | None = None
 
 
-def _postgres_target():
+def postgres_target():
+    """The configured database, which a copy writes (or a rollback reads): PostgreSQL."""
     target = connections[DB_DEFAULT]
     if target.vendor != "postgresql":
         raise CopyRefused(f"the target must be PostgreSQL (set DATABASE_URL), not {target.vendor}")
@@ -68,7 +71,7 @@ def prepare(path) -> tuple[Path, list[Table]]:
     """The checks every copy makes before touching anything."""
     path = Path(path)
     check_sqlite_file(path)
-    _postgres_target()
+    postgres_target()
     alias = register_source_alias(path)
     try:
         check_same_migrations(alias, DB_DEFAULT, source_name=str(path))
@@ -104,12 +107,26 @@ def _copy_rows(pg_cursor, table: Table, rows, progress: Progress, total: int, do
     return done - started
 
 
-def _copy_table_rows(pg_cursor, table, rows, progress, total) -> int:
+@contextmanager
+def _refused_rows(source, table: Table, keys=None):
+    """A row PostgreSQL refused (a value of the wrong type, a NUL character, a number out of
+    range): name the value by table, column and key, searched for in the source."""
     try:
-        return _copy_rows(pg_cursor, table, rows, progress, total)
-    except psycopg.DataError as exc:
-        # A value PostgreSQL cannot take (a NUL character in text): say where.
+        yield
+    except (psycopg.DataError, psycopg.IntegrityError, sqlite3.OperationalError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "decode" not in str(exc):
+            raise  # only a text that does not decode, met while reading the rows
+        bad = bad_value_in_sqlite(source, table, keys)
+        if bad is not None:
+            raise bad from None
+        if not isinstance(exc, psycopg.DataError):
+            raise
         raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def _copy_table_rows(source, pg_cursor, table, rows, progress, total) -> int:
+    with _refused_rows(source, table):
+        return _copy_rows(pg_cursor, table, rows, progress, total)
 
 
 def copy_sqlite_to_postgres(
@@ -121,7 +138,7 @@ def copy_sqlite_to_postgres(
     target as it was."""
     progress = progress or SilentProgress()
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     with target.cursor() as cursor:
         non_empty = postgres.non_empty_tables(cursor, tables)
     if non_empty and not truncate:
@@ -159,18 +176,18 @@ def copy_sqlite_to_postgres(
                         f"SELECT {', '.join(quote(c) for c in table.column_names)} "
                         f"FROM {quote(table.name)}"
                     )
-                    rows += _copy_table_rows(cursor, table, selected, progress, totals[table.name])
+                    rows += _copy_table_rows(
+                        source, cursor, table, selected, progress, totals[table.name]
+                    )
                     progress.table_done(table.name)
-                progress.message("rebuilding keys, indexes and foreign keys")
-                postgres.rebuild(cursor, deferred)
+                postgres.rebuild(cursor, deferred, progress)
             postgres.reset_sequences(target, tables)
             if capture_changes:
                 CaptureMark.objects.update_or_create(
                     source=source_key(path), defaults={"last_seq": mark}
                 )
             copy_seconds = time.monotonic() - started
-            progress.message("verifying")
-            report = verify_tables(source, pg, tables)
+            report = verify_tables(source, pg, tables, progress=progress)
             if not report.ok:
                 raise VerificationFailed(report.failures())
         source.execute("COMMIT")
@@ -181,14 +198,16 @@ def copy_sqlite_to_postgres(
     )
 
 
-def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
+def catch_up(path, *, progress: Progress | None = None, verify_all: bool = False) -> CatchUpReport:
     """Replay what changed on a captured source since the last run: for every changed key,
     the row's current state replaces the target's, or the target's row goes where the source
     no longer has one. One target transaction with deferred foreign keys; the replayed rows
-    are compared with the source before it commits."""
+    are compared with the source before it commits. ``verify_all``: then every table is
+    compared, source and target both at the mark replayed to (the source's read snapshot is
+    held, so the app may go on writing)."""
     progress = progress or SilentProgress()
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     by_name = {t.name: t for t in tables}
     mark = CaptureMark.objects.filter(source=source_key(path)).first()
     if mark is None:
@@ -198,6 +217,12 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
     try:
         if not capture.capture_installed(source):
             raise CopyRefused(f"{path} has no change capture: copy it with --capture first")
+        missing = capture.missing_triggers(source, tables)
+        if missing:
+            raise CopyFailed(
+                f"the change capture on {path} lacks trigger {missing[0]}: changes made "
+                "without it reach no catch-up; copy again with --capture --truncate"
+            )
         source.execute("BEGIN")
         upto = capture.current_mark(source)
         changes = capture.changed_keys(source, after=mark.last_seq, upto=upto)
@@ -220,6 +245,12 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
             failures = verify_rows(source, pg, by_name, changes)
             if failures:
                 raise VerificationFailed(failures)
+        verification = None
+        if verify_all:
+            with postgres.target_transaction(target, snapshot=True) as pg:
+                verification = verify_tables(source, pg, tables, progress=progress)
+            if not verification.ok:
+                raise VerificationFailed(verification.failures())
         source.execute("COMMIT")
     finally:
         source.close()
@@ -230,6 +261,7 @@ def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:
         deleted=changed - upserted,
         seconds=time.monotonic() - started,
         mark=upto,
+        verification=verification,
     )
 
 
@@ -252,7 +284,8 @@ def _copy_keys(source, cursor, table: Table, keys: list, progress: Progress) -> 
             f"WHERE {quote(table.pk)} IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        written += _copy_rows(cursor, table, selected, progress, len(keys), done=written)
+        with _refused_rows(source, table, chunk):
+            written += _copy_rows(cursor, table, selected, progress, len(keys), done=written)
     return written
 
 
@@ -267,16 +300,16 @@ def stop_capture(path) -> None:
         writer.close()
 
 
-def verify_copy(path) -> VerifyReport:
+def verify_copy(path, *, progress: Progress | None = None) -> VerifyReport:
     """Compare the SQLite file with the configured PostgreSQL database, each read in one
     snapshot: counts, checksums, invariants."""
     path, tables = prepare(path)
-    target = _postgres_target()
+    target = postgres_target()
     source = open_read_only(path)
     try:
         source.execute("BEGIN")
         with postgres.target_transaction(target, snapshot=True) as pg:
-            report = verify_tables(source, pg, tables)
+            report = verify_tables(source, pg, tables, progress=progress)
         source.execute("COMMIT")
     finally:
         source.close()

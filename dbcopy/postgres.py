@@ -80,10 +80,15 @@ def drop_constraints_and_indexes(cursor, tables: list[Table]) -> Deferred:
 
 def rebuild(cursor, deferred: Deferred, progress=None) -> None:
     """Rebuild keys, then indexes, then foreign keys (each validated in one pass)."""
-    for statement in deferred.keys + deferred.indexes + deferred.foreign_keys:
-        if progress is not None:
-            progress(statement)
+    statements = deferred.keys + deferred.indexes + deferred.foreign_keys
+    if progress is not None:
+        progress.start("rebuilding keys, indexes, foreign keys", len(statements), "steps")
+    for done, statement in enumerate(statements, start=1):
         cursor.execute(statement)
+        if progress is not None:
+            progress.update(done)
+    if progress is not None:
+        progress.finish()
 
 
 def truncate(cursor, names: list[str]) -> None:

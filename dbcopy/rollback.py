@@ -9,7 +9,8 @@ from pathlib import Path
 from django.core.management import call_command
 
 from config.database import DB_ROLLBACK_TARGET
-from dbcopy.copy import CopyReport, VerificationFailed, _postgres_target
+from dbcopy.copy import CopyReport, VerificationFailed, postgres_target
+from dbcopy.diagnose import bad_value_in_postgres
 from dbcopy.postgres import target_transaction
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.source import (
@@ -20,18 +21,8 @@ from dbcopy.source import (
     register_sqlite_alias,
 )
 from dbcopy.tables import copied_tables
-from dbcopy.values import pg_to_sqlite_select, quote
+from dbcopy.values import FETCH_ROWS, pg_to_sqlite_select, quote, to_sqlite_converter
 from dbcopy.verify import verify_tables
-
-FETCH_ROWS = 5000
-
-
-def _python_converter(kind: str):
-    if kind == "time":
-        return lambda v: None if v is None else str(v)
-    if kind == "binary":
-        return lambda v: None if v is None else bytes(v)
-    return None
 
 
 def _create_owner_only(path: Path) -> None:
@@ -57,7 +48,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
         raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
     if not path.parent.is_dir():
         raise CopyRefused(f"{path.parent}: no such directory")
-    target = _postgres_target()
+    target = postgres_target()
     tables = copied_tables()
     started = time.monotonic()
     _create_owner_only(path)
@@ -80,10 +71,11 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
                     rows += _copy_table(pg, writer, table, progress)
                 writer.execute("COMMIT")
                 copy_seconds = time.monotonic() - started
-                progress.message("verifying")
                 reader = open_read_only(path)
                 try:
-                    report = verify_tables(reader, pg, tables, sqlite_is_source=False)
+                    report = verify_tables(
+                        reader, pg, tables, sqlite_is_source=False, progress=progress
+                    )
                 finally:
                     reader.close()
         finally:
@@ -98,6 +90,11 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
 
 
 def _copy_table(pg, writer, table, progress: Progress) -> int:
+    # PostgreSQL holds values SQLite's text forms cannot say (infinite or BC times): they would
+    # be written as something else and read back the same way, so they are looked for first.
+    bad = bad_value_in_postgres(pg, table)
+    if bad is not None:
+        raise bad
     with pg.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {quote(table.name)}")
         total = cursor.fetchone()[0]
@@ -108,7 +105,7 @@ def _copy_table(pg, writer, table, progress: Progress) -> int:
         f"INSERT INTO {quote(table.name)} ({columns}) "
         f"VALUES ({', '.join('?' * len(table.columns))})"
     )
-    converters = [(i, f) for i, c in enumerate(table.columns) if (f := _python_converter(c.kind))]
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := to_sqlite_converter(c.kind))]
     done = 0
     with pg.cursor(name=f"rollback_{table.name}") as cursor:
         cursor.itersize = FETCH_ROWS

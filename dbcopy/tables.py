@@ -4,6 +4,7 @@ of value each holds, in foreign key order."""
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 # Django's internal field types, grouped by how their values are stored and compared.
 KINDS = {
@@ -54,6 +55,10 @@ class UnsupportedColumn(Exception):
 class Column:
     name: str
     kind: str
+    # What PostgreSQL's column holds and SQLite's does not enforce: the longest text, the
+    # smallest and largest integer.
+    max_length: int | None = None
+    bounds: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,20 @@ class Table:
         return next(c.kind for c in self.columns if c.name == self.pk)
 
 
-def _kind(field) -> str:
+def _column(field) -> Column:
+    name = field.column
     while field.is_relation:
         field = field.target_field
     internal = field.get_internal_type()
     if internal not in KINDS:
         raise UnsupportedColumn(f"{field.model._meta.label}.{field.name}: {internal}")
-    return KINDS[internal]
+    kind = KINDS[internal]
+    return Column(
+        name,
+        kind,
+        max_length=field.max_length if kind == "text" else None,
+        bounds=BaseDatabaseOperations.integer_field_ranges.get(internal),
+    )
 
 
 def _table(model) -> Table:
@@ -90,7 +102,7 @@ def _table(model) -> Table:
         label=meta.label,
         name=meta.db_table,
         pk=meta.pk.column,
-        columns=tuple(Column(f.column, _kind(f)) for f in fields),
+        columns=tuple(_column(f) for f in fields),
         foreign_keys=tuple(
             (f.column, f.related_model._meta.db_table, f.target_field.column)
             for f in fields

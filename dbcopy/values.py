@@ -12,6 +12,11 @@ from decimal import Decimal
 
 from dbcopy.tables import Table
 
+# Rows fetched per round trip while streaming a table, and keys per statement when rows are
+# read or deleted by key (a catch-up, a row comparison, the search for a wrong value).
+FETCH_ROWS = 5000
+KEY_CHUNK = 500
+
 # Kinds whose canonical text both engines can build in SQL.
 SQL_CANONICAL = {"int", "bool", "text", "uuid", "datetime", "date", "duration", "binary"}
 
@@ -175,6 +180,15 @@ def to_postgres_converter(kind: str):
     return None
 
 
+# Copy PostgreSQL -> SQLite: what psycopg returns that sqlite3 cannot bind as it is.
+def to_sqlite_converter(kind: str):
+    if kind == "time":
+        return lambda v: None if v is None else str(v)
+    if kind == "binary":
+        return lambda v: None if v is None else bytes(v)
+    return None
+
+
 # Copy PostgreSQL -> SQLite: the value as Django stores it in SQLite, built by PostgreSQL.
 def pg_to_sqlite_select(column: str, kind: str) -> str:
     c = quote(column)
@@ -191,3 +205,163 @@ def pg_to_sqlite_select(column: str, kind: str) -> str:
         "decimal": f"{c}::text",
         "time": f"{c}::text",
     }.get(kind, c)
+
+
+# A crafted or hand-edited source: values the copy cannot carry over as they are.
+class BadValue(Exception):
+    """A stored value that is not one of its column's kind as Django stores it (or that the
+    other engine cannot hold): named by table, column and key, in one line."""
+
+    def __init__(self, table: Table, column: str, key, value, reason: str):
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(
+            f"{table.name}.{column} of the row with {table.pk} = {key}: {reason} (found {shown})"
+        )
+
+
+_DIGITS = "[0-9]"
+_DATE_GLOB = "-".join(_DIGITS * n for n in (4, 2, 2))
+_TIME_GLOB = ":".join(_DIGITS * 2 for _ in range(3))
+_FRACTION_GLOB = "." + _DIGITS * 6
+
+
+def _sqlite_date_ok(text: str) -> str:
+    # Month and day in range, and the day exists in that month (SQLite moves 02-30 to 03-02).
+    return (
+        f"substr({text}, 1, 4) <> '0000' AND substr({text}, 6, 2) BETWEEN '01' AND '12'"
+        f" AND substr({text}, 9, 2) BETWEEN '01' AND '31'"
+        f" AND (substr({text}, 9, 2) <= '28' OR date({text}, '+0 days') = {text})"
+    )
+
+
+def _sqlite_time_ok(text: str) -> str:
+    return (
+        f"substr({text}, 1, 2) <= '23' AND substr({text}, 4, 2) <= '59'"
+        f" AND substr({text}, 7, 2) <= '59'"
+    )
+
+
+def _sqlite_checks(column) -> list[tuple[str, str]]:
+    """(SQL true when the value is wrong, why) for one column, NULL already excluded."""
+    c = quote(column.name)
+    kind = column.kind
+    if kind in ("int", "duration"):
+        what = "an integer" if kind == "int" else "a duration as Django stores it (microseconds)"
+        checks = [(f"typeof({c}) <> 'integer'", f"not {what}")]
+        if column.bounds:
+            low, high = column.bounds
+            checks.append((f"{c} NOT BETWEEN {low} AND {high}", f"outside {low}..{high}"))
+        return checks
+    if kind == "bool":
+        return [(f"typeof({c}) <> 'integer' OR {c} NOT IN (0, 1)", "not a boolean (0 or 1)")]
+    if kind in ("text", "json"):
+        checks = [(f"typeof({c}) <> 'text'", "not text")]
+        if kind == "json":
+            # JSON_VALID is what Django's own CHECK constraint on SQLite asks.
+            return [*checks, (f"NOT json_valid({c})", "not valid JSON")]
+        nul = "holds a NUL character, which PostgreSQL refuses"
+        checks.append((f"instr({c}, char(0)) > 0", nul))
+        if column.max_length:
+            n = column.max_length
+            checks.append((f"length({c}) > {n}", f"longer than the column's {n} characters"))
+        return checks
+    if kind == "uuid":
+        return [
+            (
+                f"typeof({c}) <> 'text' OR length({c}) <> 32 OR {c} GLOB '*[^0-9a-f]*'",
+                "not a UUID as Django stores it (32 lowercase hex digits)",
+            )
+        ]
+    if kind == "datetime":
+        shape = f"{_DATE_GLOB} {_TIME_GLOB}"
+        return [
+            (
+                f"NOT (typeof({c}) = 'text' AND ({c} GLOB '{shape}' OR {c} GLOB"
+                f" '{shape}{_FRACTION_GLOB}') AND substr({c}, 20) <> '.000000'"
+                f" AND {_sqlite_date_ok(f'substr({c}, 1, 10)')}"
+                f" AND {_sqlite_time_ok(f'substr({c}, 12, 8)')})",
+                "not a date and time as Django stores it (UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]')",
+            )
+        ]
+    if kind == "date":
+        return [
+            (
+                f"NOT (typeof({c}) = 'text' AND {c} GLOB '{_DATE_GLOB}' AND {_sqlite_date_ok(c)})",
+                "not a date as Django stores it ('YYYY-MM-DD')",
+            )
+        ]
+    if kind == "time":
+        return [
+            (
+                f"NOT (typeof({c}) = 'text' AND ({c} GLOB '{_TIME_GLOB}' OR {c} GLOB"
+                f" '{_TIME_GLOB}{_FRACTION_GLOB}') AND {_sqlite_time_ok(c)})",
+                "not a time of day as Django stores it ('HH:MM:SS[.ffffff]')",
+            )
+        ]
+    if kind in ("float", "decimal"):
+        what = "a number" if kind == "float" else "a decimal number"
+        return [(f"typeof({c}) NOT IN ('integer', 'real')", f"not {what}")]
+    if kind == "binary":
+        return [(f"typeof({c}) <> 'blob'", "not binary data")]
+    return []
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sqlite_problem(column) -> str | None:
+    """SQL giving why the column's value in SQLite is not one Django wrote for its kind (or
+    one PostgreSQL's column cannot hold), NULL when it is fine."""
+    checks = _sqlite_checks(column)
+    if not checks:
+        return None
+    whens = " ".join(f"WHEN {sql} THEN {_literal(why)}" for sql, why in checks)
+    return f"CASE WHEN {quote(column.name)} IS NULL THEN NULL {whens} END"
+
+
+def pg_problem(column) -> str | None:
+    """SQL giving why a PostgreSQL value has no SQLite form Django can read back (infinite or
+    BC times, NaN), NULL when it is fine."""
+    c = quote(column.name)
+    if column.kind == "datetime":
+        low, high = "'0001-01-01 00:00:00+00'", "'10000-01-01 00:00:00+00'"
+        why = "not a time Django can read (infinite, BC or past year 9999)"
+    elif column.kind == "date":
+        low, high = "'0001-01-01'", "'10000-01-01'"
+        why = "not a date Django can read (infinite, BC or past year 9999)"
+    elif column.kind == "decimal":
+        return f"CASE WHEN {c} = 'NaN' THEN 'not a number (NaN)' END"
+    else:
+        return None
+    return f"CASE WHEN NOT isfinite({c}) OR {c} < {low} OR {c} >= {high} THEN {_literal(why)} END"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON PostgreSQL can hold")
+
+
+def _json_strings_ok(value) -> bool:
+    if isinstance(value, str):
+        # jsonb refuses \u0000 and lone surrogates.
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_json_strings_ok(k) and _json_strings_ok(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_strings_ok(v) for v in value)
+    return True
+
+
+def json_problem(text) -> str | None:
+    """Why a JSON text from SQLite cannot become jsonb as Django reads it, or None."""
+    if not isinstance(text, str):
+        return "not text"
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError:
+        return "not valid JSON"
+    if not _json_strings_ok(value):
+        return "JSON holding a NUL or a lone surrogate, which PostgreSQL refuses"
+    return None

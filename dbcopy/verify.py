@@ -9,21 +9,24 @@ while Python reads the SQLite side, at the same time.
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dbcopy import invariants
+from dbcopy.diagnose import bad_value_in_postgres, bad_value_in_sqlite
+from dbcopy.progress import Progress, SilentProgress
 from dbcopy.tables import Table
 from dbcopy.values import (
+    FETCH_ROWS,
+    KEY_CHUNK,
     PG_ARRAY_TYPES,
+    BadValue,
     canonical_select,
     pg_hash_sql,
     quote,
     row_bytes,
     row_hash,
 )
-
-FETCH_ROWS = 5000
-KEY_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,39 @@ class VerifyReport:
         return [t.describe() for t in self.tables if not t.ok] + self.invariant_failures
 
 
-def _sqlite_table_sum(conn: sqlite3.Connection, table: Table, where: str = "", params=()):
+def _sqlite_table_sum(conn: sqlite3.Connection, table: Table, on_rows=lambda n: None):
     select, others = canonical_select(table, "sqlite")
-    cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}{where}", params)
+    cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}")
     count = total = 0
-    while rows := cursor.fetchmany(FETCH_ROWS):
-        count += len(rows)
-        if others:
-            total += sum(row_hash(row_bytes(r[0], r[1:], others)) for r in rows)
-        else:
-            total += sum(row_hash(r[0]) for r in rows)
+    with _unreadable_values(conn, table):
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            count += len(rows)
+            on_rows(len(rows))
+            if others:
+                total += sum(row_hash(row_bytes(r[0], r[1:], others)) for r in rows)
+            else:
+                total += sum(row_hash(r[0]) for r in rows)
     return count, total
+
+
+@contextmanager
+def _unreadable_values(conn, table: Table, keys=None):
+    """A SQLite value the canonical text cannot be built from (JSON that does not parse):
+    the first wrong value of the table, named."""
+    try:
+        yield
+    except (ValueError, TypeError, ArithmeticError):
+        bad = bad_value_in_sqlite(conn, table, keys)
+        if bad is None:
+            raise
+        raise bad from None
+
+
+def _differing_value(sqlite_conn, pg, table: Table, *, sqlite_is_source: bool, keys=None):
+    """When a table's checksums differ, a wrong value in the source explains it best."""
+    if sqlite_is_source:
+        return bad_value_in_sqlite(sqlite_conn, table, keys)
+    return bad_value_in_postgres(pg, table, keys)
 
 
 def _pg_table_sum(pg, table: Table):
@@ -100,22 +125,51 @@ def _pg_table_sum(pg, table: Table):
 
 
 def verify_tables(
-    sqlite_conn: sqlite3.Connection, pg, tables: list[Table], *, sqlite_is_source=True
+    sqlite_conn: sqlite3.Connection,
+    pg,
+    tables: list[Table],
+    *,
+    sqlite_is_source=True,
+    progress: Progress | None = None,
 ):
     """Compare every table; ``pg`` is a raw psycopg connection (its transaction is used as
     it is, so a copy verifies what it is about to commit)."""
+    progress = progress or SilentProgress()
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         # PostgreSQL's side (sums in SQL, then the invariants) runs while Python reads SQLite.
         pg_sums = [pool.submit(_pg_table_sum, pg, table) for table in tables]
         pg_invariants = pool.submit(invariants.check_postgres, pg, tables)
-        sqlite_sums = [_sqlite_table_sum(sqlite_conn, table) for table in tables]
+        try:
+            total = sum(
+                sqlite_conn.execute(f"SELECT count(*) FROM {quote(t.name)}").fetchone()[0]
+                for t in tables
+            )
+            progress.start("verifying", total, "rows")
+            done = 0
+
+            def on_rows(n: int) -> None:
+                nonlocal done
+                done += n
+                progress.update(done)
+
+            sqlite_sums = [_sqlite_table_sum(sqlite_conn, table, on_rows) for table in tables]
+        except BadValue:
+            for future in [*pg_sums, pg_invariants]:
+                future.cancel()
+            raise
         failures = [] if sqlite_is_source else invariants.check_sqlite(sqlite_conn, tables)
         checks = []
         for table, sqlite_sum, pg_future in zip(tables, sqlite_sums, pg_sums, strict=True):
             pg_sum = pg_future.result()
             source, target = (sqlite_sum, pg_sum) if sqlite_is_source else (pg_sum, sqlite_sum)
-            checks.append(TableCheck(table.name, source[0], target[0], source[1], target[1]))
+            check = TableCheck(table.name, source[0], target[0], source[1], target[1])
+            if check.source_rows == check.target_rows and not check.ok:
+                bad = _differing_value(sqlite_conn, pg, table, sqlite_is_source=sqlite_is_source)
+                if bad is not None:
+                    raise bad
+            checks.append(check)
+        progress.finish()
         report = VerifyReport(tables=checks, invariant_failures=pg_invariants.result() + failures)
     report.seconds = time.monotonic() - started
     return report
@@ -137,8 +191,9 @@ def _row_hashes_sqlite(conn, table: Table, keys: list) -> dict:
             f"WHERE {quote(table.pk)} IN ({marks})",
             chunk,
         )
-        for row in rows:
-            hashes[_key(table, row[0])] = row_hash(row_bytes(row[1], row[2:], others))
+        with _unreadable_values(conn, table, chunk):
+            for row in rows:
+                hashes[_key(table, row[0])] = row_hash(row_bytes(row[1], row[2:], others))
     return hashes
 
 
@@ -166,6 +221,9 @@ def verify_rows(sqlite_conn, pg, tables_by_name: dict[str, Table], changes: dict
         source = _row_hashes_sqlite(sqlite_conn, table, keys)
         target = _row_hashes_pg(pg, table, keys)
         if source != target:
+            bad = bad_value_in_sqlite(sqlite_conn, table, keys)
+            if bad is not None:
+                raise bad
             differing = sorted(set(source.items()) ^ set(target.items()))
             failures.append(f"{name}: {len(differing)} changed row(s) differ after the catch-up")
     return failures

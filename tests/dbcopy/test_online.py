@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import capture, copy
 from dbcopy.capture import CHANGE_TABLE
-from dbcopy.source import close_alias, register_sqlite_alias
+from dbcopy.source import close_alias, open_writable, register_sqlite_alias
+from dbcopy.tables import copied_tables
 from journal.models import JournalEntry, JournalUsage
 from ops import maintenance
 from subscriptions.models import SubscriptionEvent
@@ -208,16 +209,80 @@ def test_cutover_catches_up_pauses_writes_and_verifies(source, flag, capsys, mon
     assert int(first_round.group(1)) > 0, "the writer's changes were replayed"
 
 
-def test_a_failed_cutover_turns_maintenance_off_again(source, flag):
+def test_a_target_that_differs_fails_the_cutover_before_writes_pause(source, flag, monkeypatch):
     users = fill(FILL, users=2)
     call_command("copy_from_sqlite", str(source), "--capture")
-    # A row changed on the target behind the copy's back: the final verification fails.
+    # A row changed on the target behind the copy's back: the full verification fails.
     JournalEntry.objects.filter(user_id=users[0].pk).update(content="tampered")
+    paused = []
+    monkeypatch.setattr(maintenance, "turn_on", lambda: paused.append(True))
 
-    with pytest.raises(CommandError, match="maintenance is off again: the app goes on writing"):
+    with pytest.raises(CommandError, match="verification failed.*maintenance is off: the app"):
+        call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert paused == [] and not flag.exists()
+
+
+def test_the_pause_replays_and_verifies_only_what_changed(source, flag, monkeypatch, capsys):
+    fill(FILL, users=3)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    whole = []
+    real_verify_tables = copy.verify_tables
+
+    def verify_tables(*args, **kwargs):
+        whole.append(maintenance.is_on())
+        return real_verify_tables(*args, **kwargs)
+
+    monkeypatch.setattr(copy, "verify_tables", verify_tables)
+    edited = JournalEntry.objects.using(FILL).order_by("pk").first()
+    edit_entry(FILL, entry_id=edited.pk, content="edited before the cutover")
+
+    call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert whole == [False], "every table is compared once, while writes still go on"
+    out = capsys.readouterr().out
+    assert "journal_journalentry: 12 rows match" in out
+    assert re.search(r"every table at change \d+, while the app wrote on", out)
+    assert JournalEntry.objects.get(pk=edited.pk).content == "edited before the cutover"
+    assert flag.exists()
+
+
+def drop_entry_triggers(path):
+    with sqlite3.connect(path) as conn:
+        for op in ("ins", "upd", "del"):
+            conn.execute(f"DROP TRIGGER dbcopy_journal_journalentry_{op}")
+
+
+def test_a_change_that_slipped_past_the_capture_fails_the_cutover(source, flag):
+    fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    # Written while the triggers were gone, then the triggers put back: no catch-up sees it.
+    drop_entry_triggers(source)
+    with sqlite3.connect(source) as conn:
+        conn.execute(
+            "UPDATE journal_journalentry SET content = 'unseen', size_bytes = 6"
+            " WHERE id = (SELECT min(id) FROM journal_journalentry)"
+        )
+    writer = open_writable(source)
+    capture.install_capture(writer, copied_tables())
+    writer.close()
+
+    with pytest.raises(CommandError, match="verification failed"):
         call_command("copy_from_sqlite", str(source), "--cutover")
 
     assert not flag.exists()
+    assert not JournalEntry.objects.filter(content="unseen").exists()
+
+
+def test_a_capture_trigger_gone_before_the_pause_fails_the_cutover(source, flag, monkeypatch):
+    fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    monkeypatch.setattr(maintenance, "turn_on", lambda: (drop_entry_triggers(source), flag.touch()))
+
+    with pytest.raises(CommandError, match="lacks trigger dbcopy_journal_journalentry_ins"):
+        call_command("copy_from_sqlite", str(source), "--cutover")
+
+    assert not flag.exists(), "maintenance is off again"
 
 
 def test_cutover_without_a_capture_copy_is_refused_and_leaves_maintenance_alone(source, flag):
@@ -253,23 +318,24 @@ def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeyp
 def test_a_write_landing_after_the_last_catch_up_fails_the_cutover(source, flag, monkeypatch):
     users = fill(FILL, users=2)
     call_command("copy_from_sqlite", str(source), "--capture")
-    real_verify = copy.verify_copy
+    real_catch_up = copy.catch_up
 
-    def verify_while_a_slow_request_writes(path):
-        report = real_verify(path)
-        # A request that passed the maintenance check before it went on, writing after the
-        # verification's snapshot.
-        add_entry(FILL, user_id=users[0].pk, content="late")
+    def catch_up_while_a_slow_request_writes(path, **kwargs):
+        report = real_catch_up(path, **kwargs)
+        if maintenance.is_on() and not JournalEntry.objects.using(FILL).filter(content="late"):
+            # A request that passed the maintenance check before it went on, writing after
+            # the last catch-up's snapshot.
+            add_entry(FILL, user_id=users[0].pk, content="late")
         return report
 
-    monkeypatch.setattr(copy, "verify_copy", verify_while_a_slow_request_writes)
+    monkeypatch.setattr(copy, "catch_up", catch_up_while_a_slow_request_writes)
 
     # The entry's insert and its owner's usage update (logged under its old and new key).
     with pytest.raises(CommandError, match=r"3 change\(s\) reached the source after the last"):
         call_command("copy_from_sqlite", str(source), "--cutover")
 
     assert not flag.exists()
-    monkeypatch.setattr(copy, "verify_copy", real_verify)
+    monkeypatch.setattr(copy, "catch_up", real_catch_up)
     call_command("copy_from_sqlite", str(source), "--cutover")  # run again: it goes through
     assert JournalEntry.objects.filter(content="late").exists()
     assert flag.exists()

@@ -8,6 +8,7 @@ from dbcopy.copy import CopyFailed, VerificationFailed
 from dbcopy.progress import StreamProgress
 from dbcopy.source import CopyRefused
 from dbcopy.tables import UnsupportedColumn
+from dbcopy.values import BadValue
 from ops.commands import environment_errors
 
 
@@ -18,7 +19,7 @@ def one_line_errors(command, *, unchanged: str):
             yield
     except CopyRefused as exc:
         raise CommandError(str(exc)) from None
-    except CopyFailed as exc:
+    except (CopyFailed, BadValue) as exc:
         raise CommandError(f"{exc}; {unchanged}") from None
     except UnsupportedColumn as exc:
         raise CommandError(f"cannot copy a column of this kind: {exc}") from None
@@ -30,9 +31,17 @@ def one_line_errors(command, *, unchanged: str):
         ) from None
 
 
-def progress_for(command):
-    stream = command.stdout._out
-    return StreamProgress(command.stdout, is_tty=hasattr(stream, "isatty") and stream.isatty())
+def add_progress_argument(parser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="plain progress lines on stderr instead of bars redrawn in place",
+    )
+
+
+def progress_for(command, *, no_progress: bool = False):
+    """Progress on the command's stderr: bars on a terminal, plain lines otherwise."""
+    return StreamProgress(command.stderr, is_tty=command.stderr.isatty() and not no_progress)
 
 
 def report_verification(command, report) -> None:

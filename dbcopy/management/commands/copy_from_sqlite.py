@@ -2,7 +2,12 @@ from django.core.management.base import CommandError
 
 from dbcopy import copy
 from dbcopy.cutover import cutover as run_cutover
-from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
+from dbcopy.management.commands._common import (
+    add_progress_argument,
+    one_line_errors,
+    progress_for,
+    report_verification,
+)
 from ops import maintenance
 from ops.commands import OperatorCommand
 
@@ -18,6 +23,7 @@ class Command(OperatorCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the SQLite database file")
+        add_progress_argument(parser)
         parser.add_argument(
             "--truncate",
             action="store_true",
@@ -47,11 +53,20 @@ class Command(OperatorCommand):
         )
 
     def handle_command(
-        self, *args, path, truncate, capture, catch_up, cutover, stop_capture, **options
+        self,
+        *args,
+        path,
+        truncate,
+        capture,
+        catch_up,
+        cutover,
+        stop_capture,
+        no_progress,
+        **options,
     ):
         if truncate and (catch_up or cutover or stop_capture):
             raise CommandError("--truncate goes with a full copy only")
-        progress = progress_for(self)
+        progress = progress_for(self, no_progress=no_progress)
         if stop_capture:
             with one_line_errors(self, unchanged="the source is unchanged"):
                 copy.stop_capture(path)
@@ -81,21 +96,26 @@ class Command(OperatorCommand):
         if maintenance.is_on():
             unchanged = "maintenance stays on, as it was"
         else:
-            unchanged = f"maintenance is off again: the app goes on writing to {path}"
+            unchanged = f"maintenance is off: the app goes on writing to {path}"
         with one_line_errors(self, unchanged=unchanged):
             report = run_cutover(
                 path,
                 progress=progress,
                 on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
+                on_verified=lambda r: self._verified(r),
                 on_pause=lambda: self.stdout.write("maintenance on: writes answer 503"),
             )
         self.stdout.write(f"writes paused: {_caught_up(report.final)}")
-        report_verification(self, report.verification)
         self.stdout.write(
             f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
             "with DATABASE_URL set to this database, check /readyz, then `manage.py "
             "maintenance off`"
         )
+
+    def _verified(self, report):
+        self.stdout.write(f"while writing: {_caught_up(report)}")
+        report_verification(self, report.verification)
+        self.stdout.write(f"  (every table at change {report.mark}, while the app wrote on)")
 
 
 def _caught_up(report) -> str:

@@ -1,4 +1,9 @@
-from dbcopy.management.commands._common import one_line_errors, progress_for, report_verification
+from dbcopy.management.commands._common import (
+    add_progress_argument,
+    one_line_errors,
+    progress_for,
+    report_verification,
+)
 from dbcopy.rollback import copy_postgres_to_sqlite
 from ops.commands import OperatorCommand
 
@@ -11,10 +16,12 @@ class Command(OperatorCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the SQLite file to create (must not exist)")
+        add_progress_argument(parser)
 
-    def handle_command(self, *args, path, **options):
+    def handle_command(self, *args, path, no_progress, **options):
+        progress = progress_for(self, no_progress=no_progress)
         with one_line_errors(self, unchanged="no file was left behind"):
-            report = copy_postgres_to_sqlite(path, progress=progress_for(self))
+            report = copy_postgres_to_sqlite(path, progress=progress)
         report_verification(self, report.verification)
         self.stdout.write(
             f"copied {report.tables} tables, {report.rows:,} rows into {path} in "

@@ -1,5 +1,10 @@
 from dbcopy import copy
-from dbcopy.management.commands._common import one_line_errors, report_verification
+from dbcopy.management.commands._common import (
+    add_progress_argument,
+    one_line_errors,
+    progress_for,
+    report_verification,
+)
 from ops.commands import OperatorCommand
 
 
@@ -11,10 +16,12 @@ class Command(OperatorCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the SQLite database file")
+        add_progress_argument(parser)
 
-    def handle_command(self, *args, path, **options):
+    def handle_command(self, *args, path, no_progress, **options):
+        progress = progress_for(self, no_progress=no_progress)
         with one_line_errors(self, unchanged="nothing was changed"):
-            report = copy.verify_copy(path)
+            report = copy.verify_copy(path, progress=progress)
             if not report.ok:
                 raise copy.VerificationFailed(report.failures())
         report_verification(self, report)

@@ -1,0 +1,59 @@
+"""The search for a wrong value, on kinds the app's own tables do not use: it needs no
+PostgreSQL, so it holds on both legs."""
+
+import sqlite3
+
+import pytest
+
+from dbcopy.diagnose import bad_value_in_sqlite
+from dbcopy.tables import Column, Table
+
+TABLE = Table(
+    label="example.Row",
+    name="example_row",
+    pk="id",
+    columns=(
+        Column("id", "int"),
+        Column("price", "decimal"),
+        Column("day", "date"),
+        Column("at", "time"),
+        Column("took", "duration"),
+        Column("data", "binary"),
+    ),
+    foreign_keys=(),
+)
+GOOD = {"price": 1.5, "day": "2024-02-29", "at": "23:59:59.123456", "took": 90, "data": b"\x00"}
+
+
+def database(**row):
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE example_row (id integer PRIMARY KEY, price decimal, day date,"
+        " at time, took bigint, data blob)"
+    )
+    for key, values in enumerate([GOOD, {**GOOD, **row}], start=1):
+        conn.execute(
+            "INSERT INTO example_row VALUES (?, ?, ?, ?, ?, ?)", [key, *(values[c] for c in GOOD)]
+        )
+    return conn
+
+
+def test_values_as_django_stores_them_are_fine():
+    assert bad_value_in_sqlite(database(), TABLE) is None
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"price": "twelve"}, "example_row.price of the row with id = 2: not a decimal number"),
+        ({"day": "2026-02-29"}, "example_row.day of the row with id = 2: not a date as Django"),
+        ({"day": "2026-1-02"}, "example_row.day of the row with id = 2: not a date as Django"),
+        ({"at": "24:00:00"}, "example_row.at of the row with id = 2: not a time of day"),
+        ({"took": "1 day"}, "example_row.took of the row with id = 2: not a duration"),
+        ({"data": "text"}, "example_row.data of the row with id = 2: not binary data"),
+    ],
+)
+def test_a_wrong_value_is_named_with_its_key(row, reason):
+    bad = bad_value_in_sqlite(database(**row), TABLE)
+
+    assert bad is not None and str(bad).startswith(reason)
