@@ -65,7 +65,7 @@ def served(env: dict, logs: Path):
     port = free_port()
     with (logs / "out.log").open("w") as out, (logs / "err.log").open("w") as err:
         process = subprocess.Popen(
-            [BIN / "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+            [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
             + ["--workers", "1", "--threads", "4", "config.wsgi"],
             cwd=ROOT,
             env=env,
@@ -98,7 +98,7 @@ def access_token(env: dict, subject: str) -> str:
 def schemathesis(base_url: str, env: dict, workdir: Path, *options: str, config=None):
     configured = ["--config-file", str(config)] if config else []
     result = subprocess.run(
-        [BIN / "st", *configured, "run", f"{base_url}/api/schema/", "--checks", "all"]
+        [str(BIN / "st"), *configured, "run", f"{base_url}/api/schema/", "--checks", "all"]
         + ["--workers", "1", *options],
         cwd=workdir,  # where it keeps its cache
         env={
