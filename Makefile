@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL := $(or $(TEST_DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/journal)
 
-.PHONY: install run serve replica-demo test test-sqlite test-postgres test-pgbouncer lint format clean
+.PHONY: install run serve replica-demo failover-demo test test-sqlite test-postgres test-pgbouncer lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ serve: install
 # A real PostgreSQL streaming replica on loopback, and where the app's queries go (root only).
 replica-demo: install
 	scripts/replica_demo.sh
+
+# pg_auto_failover on loopback, the primary killed mid-traffic, the app following (root only).
+failover-demo: install
+	scripts/failover_demo.sh
 
 lint: install
 	$(PY) -m ruff check .
