@@ -181,4 +181,4 @@ APP_URL="http://127.0.0.1:$APP_PORT" ACCESS_TOKEN="$ACCESS_TOKEN" PRIMARY_PGID="
 
 say "the monitor's view afterwards"
 autoctl show state --pgdata "$WORK/monitor"
-autoctl show events --pgdata "$WORK/monitor" --count 9
+autoctl show events --pgdata "$WORK/monitor" --count 10
