@@ -14,6 +14,7 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -98,8 +99,20 @@ class Writer:
 
 
 def first_acknowledged_after(writes: list[Write], moment: float) -> Write | None:
+    """The first write sent after ``moment`` to be acknowledged: it cannot have been served by
+    the primary that was killed at ``moment``."""
     acknowledged = [w for w in list(writes) if w.status == 201 and w.sent >= moment]
     return min(acknowledged, key=lambda w: w.done, default=None)
+
+
+def outage(writes: list[Write], killed_at: float) -> tuple[float, float]:
+    """The longest stretch without an acknowledgement from the last one before the kill on:
+    its start and end. Writes sent before the kill and queued in the app server are served
+    first when the database is back, so the end is when writes resumed."""
+    done = sorted(w.done for w in writes if w.status == 201)
+    last_before = max((t for t in done if t <= killed_at), default=killed_at)
+    marks = [last_before, *(t for t in done if t > killed_at)]
+    return max(zip(marks, marks[1:], strict=False), key=lambda pair: pair[1] - pair[0])
 
 
 def stored_entries(entry_ids: list[str]) -> tuple[set[str], int, str]:
@@ -139,7 +152,11 @@ def main() -> int:
     before = sum(1 for w in list(writer.writes) if w.status == 201)
     killed_at = time.monotonic()
     os.killpg(int(os.environ["PRIMARY_PGID"]), signal.SIGKILL)
-    print(f"{before} writes acknowledged before the kill; primary killed (SIGKILL)", flush=True)
+    print(
+        f"{before} writes acknowledged before the kill; primary killed (SIGKILL) at "
+        f"{datetime.now(UTC).time().isoformat(timespec='milliseconds')} UTC",
+        flush=True,
+    )
     while (resumed := first_acknowledged_after(writer.writes, killed_at)) is None:
         if time.monotonic() - killed_at > GIVE_UP_SECONDS:
             break
@@ -155,7 +172,8 @@ def main() -> int:
     if resumed is None:
         print(f"failover: writes did not resume within {GIVE_UP_SECONDS} s")
     else:
-        print(f"failover: writes resumed after {resumed.done - killed_at:.1f} s")
+        gap_start, resumed_at = outage(writes, killed_at)
+        print(f"failover: writes resumed after {resumed_at - killed_at:.1f} s")
     print(f"acknowledged writes lost: {len(lost)}")
     print(f"  (checked on the primary now, {server}: {len(acknowledged)} acknowledged entries")
     print(f"  looked up, {total} entries stored in all)")
@@ -163,15 +181,18 @@ def main() -> int:
     print(f"\nwhat the writer saw ({len(writes)} writes, {WRITES_PER_SECOND} per second):")
     for answer, count in Counter(describe(w) for w in writes).most_common():
         print(f"  {count:5d}  {answer}")
-    done = sorted(w.done for w in acknowledged)
-    gap = max((b - a for a, b in zip(done, done[1:], strict=False)), default=0.0)
-    print(f"  longest time without an acknowledged write: {gap:.1f} s")
+    if resumed is not None:
+        print(f"  longest time without an acknowledged write: {resumed_at - gap_start:.1f} s")
+        print(
+            "  the first write sent after the kill was acknowledged after "
+            f"{resumed.done - killed_at:.1f} s (queued behind earlier ones)"
+        )
     slowest = max((w.done - w.sent for w in writes if w.done), default=0.0)
     print(f"  slowest answer: {slowest:.1f} s")
     unacknowledged = total - len(found)
     print(f"  stored without being acknowledged (a retry would store them twice): {unacknowledged}")
     if resumed is not None:
-        during = [w for w in writes if killed_at <= w.sent < resumed.done]
+        during = [w for w in writes if killed_at <= w.sent < resumed_at]
         print(
             f"  sent during the outage: {len(during)}, answered: "
             + ", ".join(

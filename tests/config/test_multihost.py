@@ -162,8 +162,10 @@ class TcpProxy:
 
 
 def server_address() -> tuple[str, int]:
-    s = connection.settings_dict
-    return s["HOST"] or "127.0.0.1", int(s["PORT"] or 5432)
+    """The server the test database is on (the one libpq chose, if DATABASE_URL lists several)."""
+    connection.ensure_connection()
+    info = connection.connection.info
+    return info.host, info.port
 
 
 def url_through(*hosts: tuple[str, int]) -> str:
