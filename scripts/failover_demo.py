@@ -1,7 +1,8 @@
 """Writes to the app at a steady rate while its primary database dies, then says when writes
 were acknowledged again and whether every acknowledged write is on the new primary. Run by
-scripts/failover_demo.sh, which sets APP_URL, ACCESS_TOKEN, PRIMARY_PGID (the process group of
-the primary node, killed with SIGKILL) and the app's own environment (DATABASE_URL, ...)."""
+scripts/failover_demo.sh, which sets APP_URL, ACCESS_TOKEN, KILL_TARGET (what to kill with SIGKILL:
+the primary node's process group as ``-PGID``, or its postmaster's pid) and the app's own
+environment (DATABASE_URL, ...)."""
 
 import json
 import os
@@ -151,7 +152,11 @@ def main() -> int:
     time.sleep(WARM_UP_SECONDS)
     before = sum(1 for w in list(writer.writes) if w.status == 201)
     killed_at = time.monotonic()
-    os.killpg(int(os.environ["PRIMARY_PGID"]), signal.SIGKILL)
+    target = int(os.environ["KILL_TARGET"])
+    if target < 0:
+        os.killpg(-target, signal.SIGKILL)
+    else:
+        os.kill(target, signal.SIGKILL)
     print(
         f"{before} writes acknowledged before the kill; primary killed (SIGKILL) at "
         f"{datetime.now(UTC).time().isoformat(timespec='milliseconds')} UTC",

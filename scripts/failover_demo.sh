@@ -10,8 +10,9 @@
 # 3. The app migrated and served by gunicorn with
 #    DATABASE_URL=postgres://postgres@127.0.0.1:$NODE1_PORT,127.0.0.1:$NODE2_PORT/...
 #    ?target_session_attrs=read-write, and scripts/failover_demo.py: a writer at a steady rate
-#    recording each answer, the primary node killed with SIGKILL mid-traffic (its keeper and
-#    its postgres at once, as when its machine dies), the time until writes are acknowledged
+#    recording each answer, the primary's postmaster killed with SIGKILL mid-traffic (or, with
+#    FAILOVER_KILL=node, its pg_autoctl and postgres at once, as when its machine dies), the
+#    time until writes are acknowledged
 #    again, and every acknowledged write looked up on the new primary.
 # Everything is torn down at the end, whatever happens: the app, the nodes and the monitor
 # stopped, their directories deleted.
@@ -19,6 +20,7 @@
 # Needs root (the PostgreSQL tools run as the postgres OS user) and pg_auto_failover:
 #   apt-get install postgresql-15-auto-failover pg-auto-failover-cli
 # Usage: scripts/failover_demo.sh   (or make failover-demo)
+#        FAILOVER_KILL=node scripts/failover_demo.sh   (kill node1's pg_autoctl and postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -170,15 +172,24 @@ wait_for 30 "the app" $PY -c "import urllib.request
 urllib.request.urlopen('http://127.0.0.1:$APP_PORT/readyz', timeout=2)"
 echo "gunicorn: 4 workers, DB_POOL_MAX=2, DB_POOL_TIMEOUT_SECONDS=3, on 127.0.0.1:$APP_PORT"
 
-say "writes at a steady rate; node1 (keeper and postgres) killed with SIGKILL mid-traffic"
-# node1's process group: its pg_autoctl (which would restart a lone postgres within a second,
-# so nothing would fail over) and its postgres, postmaster and backends.
-PRIMARY_PGID=$(cat "$WORK/node1.pgid")
-[ "$(ps -o pgid= -p "$(head -n 1 "$WORK/node1/postmaster.pid")" | tr -d ' ')" = "$PRIMARY_PGID" ] ||
-  { echo "node1's postgres is not in its process group $PRIMARY_PGID" >&2; exit 1; }
-APP_URL="http://127.0.0.1:$APP_PORT" ACCESS_TOKEN="$ACCESS_TOKEN" PRIMARY_PGID="$PRIMARY_PGID" \
+# FAILOVER_KILL=postmaster (the default): node1's postmaster; its pg_autoctl starts postgres
+# again, the monitor has it demoted and it rejoins as the standby. FAILOVER_KILL=node: node1's
+# process group, its pg_autoctl and its postgres (postmaster and backends), as when its machine
+# dies: nothing answers for it, so the monitor waits out primary_demote_timeout.
+case ${FAILOVER_KILL:-postmaster} in
+  node)
+    KILL_PGID=$(cat "$WORK/node1.pgid")
+    [ "$(ps -o pgid= -p "$(head -n 1 "$WORK/node1/postmaster.pid")" | tr -d ' ')" = "$KILL_PGID" ] ||
+      { echo "node1's postgres is not in its process group $KILL_PGID" >&2; exit 1; }
+    KILL_TARGET="-$KILL_PGID"; KILLED="node1 (pg_autoctl and postgres)" ;;
+  postmaster)
+    KILL_TARGET=$(head -n 1 "$WORK/node1/postmaster.pid"); KILLED="node1's postmaster" ;;
+  *) echo "FAILOVER_KILL must be node or postmaster" >&2; exit 1 ;;
+esac
+say "writes at a steady rate; $KILLED killed with SIGKILL mid-traffic"
+APP_URL="http://127.0.0.1:$APP_PORT" ACCESS_TOKEN="$ACCESS_TOKEN" KILL_TARGET="$KILL_TARGET" \
   $PY scripts/failover_demo.py
 
 say "the monitor's view afterwards"
 autoctl show state --pgdata "$WORK/monitor"
-autoctl show events --pgdata "$WORK/monitor" --count 10
+autoctl show events --pgdata "$WORK/monitor" --count 16
