@@ -18,6 +18,8 @@ DB_ROLLBACK_TARGET = "rollback_target"
 DB_REPLICA_PREFIX = "replica_"
 DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
 
+# A lost pooled connection is retried for as long as a request waits for one, plus this.
+RECONNECT_GRACE_SECONDS = 2
 # Seconds a request waits for a connection from a replica's pool before reading from default.
 REPLICA_POOL_TIMEOUT_SECONDS = 2
 
@@ -140,8 +142,10 @@ def postgres_config(
         # A lost connection is retried with a growing delay (1, 2, 4 s, ...) for this long,
         # then the next request starts again at once. psycopg_pool's default (300 s) lets the
         # delay grow to minutes, so after a failover the pool would find the new primary long
-        # after it accepts writes; this way it tries again at least every few seconds.
-        "reconnect_timeout": pool_timeout,
+        # after it accepts writes; this way it tries again at least every few seconds. The
+        # grace lets a request that gave up answer (a command print why) before the pool
+        # logs that it gave up too.
+        "reconnect_timeout": pool_timeout + RECONNECT_GRACE_SECONDS,
     }
     # A pool needs persistent connections off: the pool keeps them instead.
     cfg["CONN_MAX_AGE"] = 0
