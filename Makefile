@@ -15,7 +15,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := $(shell sed -n 's/^ *"uv==\([^"]*\)".*/\1/p' pyproject.toml)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run serve replica-demo test test-sqlite test-postgres test-pgbouncer lint format clean
+.PHONY: install run serve replica-demo failover-demo test test-sqlite test-postgres test-pgbouncer lint format clean
 
 $(UV):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ serve: install
 # A real PostgreSQL streaming replica on loopback, and where the app's queries go (root only).
 replica-demo: install
 	scripts/replica_demo.sh
+
+# pg_auto_failover on loopback, the primary killed mid-traffic, the app following (root only).
+failover-demo: install
+	scripts/failover_demo.sh
 
 lint: install
 	$(PY) -m ruff check .

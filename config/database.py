@@ -1,7 +1,9 @@
 """The ``DATABASES`` entries, built from ``DATABASE_URL`` (or the SQLite default) and
 ``DATABASE_REPLICA_URLS``."""
 
+import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dj_database_url
 from dj_database_url import DBConfig
@@ -17,6 +19,8 @@ DB_ROLLBACK_TARGET = "rollback_target"
 DB_REPLICA_PREFIX = "replica_"
 DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
 
+# A lost pooled connection is retried for as long as a request waits for one, plus this.
+RECONNECT_GRACE_SECONDS = 2
 # Seconds a request waits for a connection from a replica's pool before reading from default.
 REPLICA_POOL_TIMEOUT_SECONDS = 2
 
@@ -36,6 +40,39 @@ INSTRUMENTED_ENGINES = {
     POSTGRES_ENGINE: "django_prometheus.db.backends.postgresql",
     SQLITE_ENGINE: "ops.backends.sqlite3",
 }
+
+
+# libpq's target_session_attrs. With several hosts, DATABASE_URL needs one that skips a
+# standby: libpq then tries the hosts in order and keeps the first that accepts writes.
+SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
+WRITABLE_SESSION_ATTRS = ("read-write", "primary")
+# One entry of a libpq host list: a name, an address or a bracketed IPv6 address, and a port.
+_HOST_ENTRY = re.compile(r"(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>[^:]*))?")
+
+
+def split_hosts(url: str, variable: str) -> tuple[str, str, str] | None:
+    """For a URL listing several ``host:port`` pairs (libpq's form,
+    ``postgres://u@h1:5432,h2:5433/db``): the same URL with its first host only (what
+    dj-database-url can parse), and ``HOST`` and ``PORT`` as libpq lists (``"h1,h2"``,
+    ``"5432,5433"``; an empty port is libpq's default). ``None`` for a URL with one host."""
+    parts = urlsplit(url)
+    userinfo, at, hostlist = parts.netloc.rpartition("@")
+    if "," not in hostlist:
+        return None
+    entries: list[re.Match[str]] = []
+    for number, entry in enumerate(hostlist.split(","), start=1):
+        match = _HOST_ENTRY.fullmatch(entry)
+        if match is None or match["host"] in ("", "[]"):
+            raise ConfigError(f"{variable}: host {number} of {hostlist!r} is empty or malformed")
+        port = match["port"] or ""
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError(f"{variable}: host {number} of {hostlist!r} has a bad port {port!r}")
+        entries.append(match)
+    hosts = ",".join(unquote(match["host"].strip("[]")) for match in entries)
+    ports = [match["port"] or "" for match in entries]
+    netloc = f"{userinfo}{at}{entries[0]['host']}"
+    single = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return single, hosts, ",".join(ports) if any(ports) else ""
 
 
 def sqlite_config(path: Path) -> DBConfig:
@@ -60,15 +97,21 @@ def postgres_config(
     pool_timeout: int = 10,
     variable: str = "DATABASE_URL",
     pooler: str = POOLER_NONE,
+    writable: bool = True,
 ) -> DBConfig:
     """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout.
 
     Behind PgBouncer (``pooler="pgbouncer"``) nothing may rely on a server session: the
     timeout is the role's setting in the database (``ops.pooler``, applied by ``migrate``)
     instead of a startup parameter, and querysets' ``iterator()`` uses client-side cursors
-    (a named cursor would outlive its transaction's server connection)."""
+    (a named cursor would outlive its transaction's server connection).
+
+    Several hosts (``postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write``) follow
+    a failover: every connection the pool opens goes to whichever host accepts writes now.
+    ``writable=False`` (a read replica) lets several hosts go without that attribute."""
     try:
-        cfg = dj_database_url.parse(url)
+        several = split_hosts(url, variable)
+        cfg = dj_database_url.parse(several[0] if several else url)
     except ValueError as exc:
         raise ConfigError(f"{variable} is not a database URL: {exc}") from None
     if cfg.get("ENGINE") != POSTGRES_ENGINE:
@@ -76,6 +119,19 @@ def postgres_config(
     if not cfg.get("NAME"):
         raise ConfigError(f"{variable} must name a database (postgres://host/NAME)")
     options = cfg.setdefault("OPTIONS", {})
+    attrs = options.get("target_session_attrs")
+    if attrs is not None and attrs not in SESSION_ATTRS:
+        raise ConfigError(
+            f"{variable}: target_session_attrs must be one of {', '.join(SESSION_ATTRS)}"
+        )
+    if several:
+        # libpq (so psycopg) takes the lists as they are: host="h1,h2" port="5432,5433".
+        cfg["HOST"], cfg["PORT"] = several[1], several[2]
+        if writable and attrs not in WRITABLE_SESSION_ATTRS:
+            raise ConfigError(
+                f"{variable} lists several hosts: add ?target_session_attrs=read-write, or "
+                "the app may connect to a standby and fail every write"
+            )
     if pooler == POOLER_PGBOUNCER:
         cfg["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
@@ -87,6 +143,13 @@ def postgres_config(
         "min_size": 1,
         "max_size": pool_max,
         "timeout": pool_timeout,
+        # A lost connection is retried with a growing delay (1, 2, 4 s, ...) for this long,
+        # then the next request starts again at once. psycopg_pool's default (300 s) lets the
+        # delay grow to minutes, so after a failover the pool would find the new primary long
+        # after it accepts writes; this way it tries again at least every few seconds. The
+        # grace lets a request that gave up answer (a command print why) before the pool
+        # logs that it gave up too.
+        "reconnect_timeout": pool_timeout + RECONNECT_GRACE_SECONDS,
     }
     # A pool needs persistent connections off: the pool keeps them instead.
     cfg["CONN_MAX_AGE"] = 0
@@ -132,6 +195,7 @@ def replica_configs(
             pool_max=pool_max,
             statement_timeout_ms=statement_timeout_ms,
             variable=f"DATABASE_REPLICA_URLS (replica {number})",
+            writable=False,
         )
         # Waiting long for a replica's connection makes no sense: the router reads from
         # default instead (config/routers.py).

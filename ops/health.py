@@ -51,7 +51,9 @@ def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str |
 
     PostgreSQL is asked on a connection of its own rather than one from the pool: a pool that
     cannot connect keeps its callers waiting for its whole checkout timeout (10 s) before it
-    gives up, while a refused or timed-out connection fails at once."""
+    gives up, while a refused or timed-out connection fails at once. With several hosts in
+    DATABASE_URL libpq tries each in turn (``timeout`` each), so with
+    ``target_session_attrs=read-write`` the answer is whether any host accepts writes now."""
     wrapper = connections[alias]
     try:
         if wrapper.vendor == "postgresql":
