@@ -14,6 +14,7 @@ from django.conf import settings
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = Path(settings.BASE_DIR) / "data" / "browser-screenshots"
+_took_screenshots = pytest.StashKey[bool]()
 
 
 def _missing() -> str | None:
@@ -48,6 +49,7 @@ def browser(chromium, live_server, request):
     from tests.browser.driver import Browser
 
     page = Browser(chromium, base_url=live_server.url, screenshots=SCREENSHOTS / request.node.name)
+    request.config.stash[_took_screenshots] = True
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -67,3 +69,8 @@ def pytest_runtest_makereport(item, call):
 def _fast_password_hasher(settings):
     # The staff account's password is checked on every sign-in; its strength is not tested here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.stash.get(_took_screenshots, False):
+        terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}/<test name>/")
