@@ -3,6 +3,8 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.models import User
 
@@ -61,6 +63,8 @@ class UserAdmin(DjangoUserAdmin):
         "created_at",
         "updated_at",
         "last_login",
+        "sessions_link",
+        "subscriptions_link",
     )
     fieldsets = (
         (None, {"fields": ("id", "provider", "provider_subject", "username", "password")}),
@@ -70,6 +74,7 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
+        ("Sign-ins and billing", {"fields": ("sessions_link", "subscriptions_link")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
@@ -80,6 +85,20 @@ class UserAdmin(DjangoUserAdmin):
         if request.user.is_superuser:
             return readonly
         return (*readonly, *PRIVILEGE_FIELDS)
+
+    # The way from a user to their rows in the other apps' admins (linked by URL name: the
+    # apps above this one in the layers are not imported).
+    @admin.display(description="sessions")
+    def sessions_link(self, user):
+        count = user.sessions.count()
+        return _changelist_link("admin:tokens_session_changelist", user, f"{count} session(s)")
+
+    @admin.display(description="subscriptions")
+    def subscriptions_link(self, user):
+        count = user.subscriptions.count()
+        return _changelist_link(
+            "admin:subscriptions_subscription_changelist", user, f"{count} subscription(s)"
+        )
 
     def has_change_permission(self, request, obj=None):
         if not self._may_manage(request, obj):
@@ -100,6 +119,11 @@ class UserAdmin(DjangoUserAdmin):
             or obj.pk == request.user.pk
             or not (obj.is_staff or obj.is_superuser)
         )
+
+
+def _changelist_link(url_name: str, user, text: str) -> str:
+    """A link to a changelist showing only ``user``'s rows."""
+    return format_html('<a href="{}?user__exact={}">{}</a>', reverse(url_name), user.pk, text)
 
 
 admin.site.unregister(Group)

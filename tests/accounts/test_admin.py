@@ -1,11 +1,15 @@
+import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
+from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +104,36 @@ def test_change_page_cannot_edit_the_provider_identity(admin_client, user):
 
     stored = User.objects.get(pk=user.pk)
     assert (stored.provider, stored.provider_subject) == ("google", "alice-sub")
+
+
+def test_change_page_links_to_only_this_users_sessions_and_subscriptions(
+    admin_client, user, other_user, login
+):
+    login(user, fingerprint="alice-phone")
+    login(user, fingerprint="alice-laptop")
+    login(other_user, fingerprint="bob-phone")
+    for owner, sub_id in ((user, "sub_alice"), (other_user, "sub_bob")):
+        Subscription.objects.create(
+            user=owner,
+            provider="stripe",
+            provider_subscription_id=sub_id,
+            plan="premium_monthly",
+            status="active",
+            current_period_end=timezone.now() + timedelta(days=30),
+            last_event_at=timezone.now(),
+        )
+
+    page = admin_client.get(change_url(user)).content.decode()
+    links = {
+        text: href.replace("&amp;", "&")
+        for href, text in re.findall(r'<a href="([^"]+)">(\d+ \w+\(s\))</a>', page)
+    }
+    sessions = admin_client.get(links["2 session(s)"]).content.decode()
+    subscriptions = admin_client.get(links["1 subscription(s)"]).content.decode()
+
+    assert "alice-phone" in sessions and "alice-laptop" in sessions
+    assert "bob-phone" not in sessions
+    assert "sub_alice" in subscriptions and "sub_bob" not in subscriptions
 
 
 def test_createsuperuser_noinput_makes_a_staff_account_that_can_log_in(client, monkeypatch):
