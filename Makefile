@@ -70,7 +70,11 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: lint test-sqlite test-postgres test-pgbouncer
+# The SQLite and PostgreSQL legs share nothing, so they run side by side, each one's output
+# printed whole when it ends; the PgBouncer leg, on the PostgreSQL leg's server, runs after them.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	$(MAKE) --no-print-directory test-pgbouncer
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -q
