@@ -71,6 +71,25 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _is_browser_test(report, outcome: str) -> bool:
+    """A report that decides a browser test's outcome: its call when it passed, else the
+    phase that skipped, failed or errored it."""
+    if not report.nodeid.startswith("tests/browser/"):
+        return False
+    return report.when == "call" if outcome == "passed" else report.when != "teardown"
+
+
 def pytest_terminal_summary(terminalreporter, config):
+    # How many browser tests ran and how they ended: CI's log shows that they really ran.
+    counts = {
+        outcome: sum(
+            1 for r in terminalreporter.stats.get(outcome, []) if _is_browser_test(r, outcome)
+        )
+        for outcome in ("passed", "failed", "error", "skipped")
+    }
+    if any(counts.values()):
+        terminalreporter.write_line(
+            "browser tests: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        )
     if config.stash.get(_took_screenshots, False):
         terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}/<test name>/")
