@@ -26,9 +26,11 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
-    """A headless Chromium shared by the browser tests."""
+    """A headless Chromium of the test's own. Quit when the test ends, while the live server
+    still shares the test's database connection with its threads: the browser's keep-alive
+    connections end then, not in the middle of a later test."""
     missing = _missing()
     if missing is not None:
         if os.environ.get("REQUIRE_BROWSER") == "1":
