@@ -118,3 +118,23 @@ def test_swagger_ui_is_served_from_local_static_files(api):
         assert finders.find(asset.removeprefix("/static/")), asset
     assert "cdn" not in html.lower()
     assert "/api/schema/" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("component", "field", "path", "body"),
+    [
+        ("RefreshRequest", "refresh", "/api/v1/auth/refresh", {"refresh": "\f \n"}),
+        ("LoginRequest", "id_token", "/api/v1/auth/login", {"provider": "x", "id_token": " \t"}),
+    ],
+)
+def test_a_trimmed_field_of_only_whitespace_is_refused_as_the_schema_says(
+    schema, api, component, field, path, body
+):
+    declared = schema["components"]["schemas"][component]["properties"][field]
+
+    response = api.post(path, body, format="json")
+
+    assert declared["pattern"] == r"\S"  # a value must hold a character that is not whitespace
+    assert response.status_code == 400
+    assert response.json()[field] == ["This field may not be blank."]
