@@ -47,7 +47,8 @@ run: install
 serve: install
 	mkdir -p data
 	export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$($(PY) scripts/local_secret_key.py)}" \
-		CACHE_DIR="$${CACHE_DIR:-data/cache}" && \
+		CACHE_DIR="$${CACHE_DIR:-data/cache}" \
+		GUNICORN_PID_FILE="$${GUNICORN_PID_FILE:-data/gunicorn.pid}" && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py migrate --no-input && \
 	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi

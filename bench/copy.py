@@ -9,7 +9,10 @@ tokens, 50k subscriptions with events), then prints seconds, rows/s and peak mem
   - pgloader (Debian's; tuned so that it completes),
   - `dumpdata | loaddata` on the small size, extrapolated,
   - the online mode: `copy_from_sqlite --cutover`'s write pause with a writer running
-    (`writes paused for S s at N rows`).
+    (`writes paused for S s at N rows`); with --switch, the app served by gunicorn as
+    `make serve` serves it, a client writing through the API, and `--cutover --switch`
+    moving it to PostgreSQL (`end to end: writes refused for S s`, from the client's first
+    refused write to its first write accepted on PostgreSQL).
 
     .venv/bin/python bench/copy.py [--entries 1000000] [--skip-pgloader] ...
 
@@ -22,10 +25,14 @@ import os
 import random
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -395,6 +402,123 @@ def measure_online(pg, path, workdir, rate, db="bench_online"):
     }
 
 
+class ApiWriter(threading.Thread):
+    """A client adding entries through the API as fast as answers come, at most ``rate`` a
+    second; keeps (monotonic time, status) of every answer."""
+
+    def __init__(self, base, token, rate):
+        super().__init__(daemon=True)
+        self.base, self.token, self.rate = base, token, rate
+        self.stop = threading.Event()
+        self.answers = []
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            request = urllib.request.Request(
+                self.base + "/api/v1/journal/entries",
+                data=json.dumps({"content": f"api entry {n}"}).encode(),
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Content-Type": "application/json",
+                },
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                    status = response.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except OSError:
+                status = 0
+            self.answers.append((time.monotonic(), status))
+            time.sleep(1 / self.rate)
+
+    def refused_for(self):
+        """From the first refused write to the first accepted after it."""
+        first = next(t for t, status in self.answers if status == 503)
+        return next(t for t, status in self.answers if t > first and status == 201) - first
+
+
+def serve(env, workdir):
+    """gunicorn as `make serve` starts it; returns (process, base URL)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "STATIC_ROOT": str(workdir / "static")}
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    log_file = (workdir / "gunicorn.log").open("w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_file,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5):  # noqa: S310
+                return server, base
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start: see " + str(workdir / "gunicorn.log"))
+
+
+def measure_switch(pg, path, workdir, rate, db="bench_switch"):
+    online = workdir / "switch.sqlite3"
+    shutil.copy(path, online)
+    fresh_database(pg, db)
+    url = f"{pg}/{db}"
+    state = {
+        "MAINTENANCE_FLAG_PATH": workdir / "switch.flag",
+        "DATABASE_TARGET_PATH": workdir / "switch.target",
+        "GUNICORN_PID_FILE": workdir / "switch.pid",
+    }
+    for f in state.values():
+        f.unlink(missing_ok=True)
+    token_code = (
+        "from accounts.models import User; from tokens.services import issue_refresh_token; "
+        "u = User(provider='google', provider_subject='bench-api-writer'); "
+        "u.set_unusable_password(); u.save(); print(issue_refresh_token(user=u).access)"
+    )
+    _, _, out = manage("shell", "-c", token_code, SQLITE_PATH=online, **state)
+    token = out.split()[-1]
+    manage("copy_from_sqlite", str(online), "--capture", "--no-progress", DATABASE_URL=url)
+    server, base = serve(
+        app_env(SQLITE_PATH=online, THROTTLE_WRITE_RATE="1000000/min", **state), workdir
+    )
+    writer = ApiWriter(base, token, rate)
+    try:
+        writer.start()
+        time.sleep(1)
+        out = subprocess.run(
+            [PYTHON, "manage.py", "copy_from_sqlite", str(online), "--cutover", "--switch"],
+            env=app_env(DATABASE_URL=url, **state),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        time.sleep(1)
+    finally:
+        writer.stop.set()
+        writer.join(60)
+        server.terminate()
+        server.wait(60)
+    return {
+        "refused": writer.refused_for(),
+        "switched": next(line for line in out.splitlines() if line.startswith("switched:")),
+        "writes": sum(1 for _, status in writer.answers if status == 201),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -416,6 +540,11 @@ def main():
     parser.add_argument("--skip-pgloader", action="store_true")
     parser.add_argument("--skip-dumpdata", action="store_true")
     parser.add_argument("--skip-online", action="store_true")
+    parser.add_argument(
+        "--switch",
+        action="store_true",
+        help="also --cutover --switch with the app served by gunicorn and a client writing",
+    )
     args = parser.parse_args()
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -456,6 +585,12 @@ def main():
         log("online mode (writer running)")
         online = measure_online(
             args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_online"
+        )
+    switched = None
+    if args.switch:
+        log("online mode with --switch (gunicorn serving, a client writing)")
+        switched = measure_switch(
+            args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_switch"
         )
 
     def rate(n, s):
@@ -520,6 +655,12 @@ def main():
             "verified: quiet wait, last catch-up and its rows' check; every table was verified "
             f"while the writer ran); the cutover command took {online['cutover_process']:.2f} s"
         )
+
+    if switched:
+        print(
+            f"switch: {switched['writes']} writes accepted through the API; {switched['switched']}"
+        )
+        print(f"end to end: writes refused for {switched['refused']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,13 @@ max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
 max_requests_jitter = max_requests // 10
 # Never load the app in the master: each worker must open its own database pools.
 preload_app = False
+# The master's pid, for `copy_from_sqlite --cutover --switch` and `copy_to_sqlite --switch`
+# (SIGHUP: new workers read the settings afresh, the old ones finish their requests): only
+# where GUNICORN_PID_FILE names it (`make serve` does), since a second server started from this
+# checkout with the same file would refuse to start.
+_pid_file = env_str("GUNICORN_PID_FILE")
+if _pid_file is not None:
+    pidfile = str(Path(__file__).resolve().parent.parent / _pid_file)  # an absolute path stays
 # gunicorn's control socket (`gunicornc`: add or kill workers, reload, stop) only where
 # GUNICORN_CONTROL_SOCKET names its path: the default path is one per user, not per server, so
 # each server started on the host would take it over from the one before.

@@ -24,6 +24,7 @@ from config.env import (
     env_url_prefix,
     parse_auth_providers,
 )
+from config.target import database_target
 from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -114,9 +115,25 @@ DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
 DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
 # "pgbouncer": DATABASE_URL is PgBouncer in transaction mode (config/database.py).
 DB_POOLER = env_choice("DB_POOLER", POOLERS)
-_default_db = database_config(
+# DATABASE_URL set wins; else the database target file (config/target.py) when it exists, as
+# `copy_from_sqlite --cutover --switch` and `copy_to_sqlite --switch` leave it; else SQLite.
+DATABASE_TARGET_PATH = Path(env_str("DATABASE_TARGET_PATH", "data/database_target"))
+if not DATABASE_TARGET_PATH.is_absolute():
+    DATABASE_TARGET_PATH = BASE_DIR / DATABASE_TARGET_PATH
+DATABASE_TARGET = database_target(
     env_str("DATABASE_URL"),
+    target_path=DATABASE_TARGET_PATH,
     sqlite_path=SQLITE_PATH,
+    base_dir=BASE_DIR,
+)
+# gunicorn's master writes its pid here (config/gunicorn.conf.py); the --switch commands
+# send it SIGHUP.
+GUNICORN_PID_FILE = Path(env_str("GUNICORN_PID_FILE", "data/gunicorn.pid"))
+if not GUNICORN_PID_FILE.is_absolute():
+    GUNICORN_PID_FILE = BASE_DIR / GUNICORN_PID_FILE
+_default_db = database_config(
+    DATABASE_TARGET.url,
+    sqlite_path=DATABASE_TARGET.sqlite_path,
     pool_max=DB_POOL_MAX,
     statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
     pool_timeout=DB_POOL_TIMEOUT_SECONDS,

@@ -10,6 +10,10 @@ os.environ["DEBUG"] = "0"
 os.environ["MAINTENANCE_FLAG_PATH"] = os.path.join(
     tempfile.mkdtemp(prefix="journal-tests-"), "maintenance.flag"
 )
+# Nor may a database target left by a `--switch` in data/ move the suite off its leg's database.
+os.environ["DATABASE_TARGET_PATH"] = os.path.join(
+    os.path.dirname(os.environ["MAINTENANCE_FLAG_PATH"]), "database_target"
+)
 os.environ["SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-hs256-signing"
 os.environ["JWT_SIGNING_KEY"] = "test-jwt-signing-key-0123456789abcdef0123456789"
 os.environ["AUTH_PROVIDERS"] = "{}"

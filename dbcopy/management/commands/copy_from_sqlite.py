@@ -1,6 +1,10 @@
+import time
+
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from dbcopy import copy
+from dbcopy.cutover import changes_since
 from dbcopy.cutover import cutover as run_cutover
 from dbcopy.management.commands._common import (
     add_progress_argument,
@@ -8,6 +12,8 @@ from dbcopy.management.commands._common import (
     progress_for,
     report_verification,
 )
+from dbcopy.source import CopyRefused
+from dbcopy.switch import gunicorn_master, switch_app
 from ops import maintenance
 from ops.commands import OperatorCommand
 
@@ -46,6 +52,12 @@ class Command(OperatorCommand):
             help="catch up until little is left, then turn maintenance on, catch up the rest "
             "and verify everything; maintenance stays on for the switch to PostgreSQL",
         )
+        parser.add_argument(
+            "--switch",
+            action="store_true",
+            help="with --cutover: then move the app served by `make serve` to this database "
+            "(database target file, gunicorn's workers reloaded) and turn maintenance off",
+        )
         mode.add_argument(
             "--stop-capture",
             action="store_true",
@@ -61,11 +73,14 @@ class Command(OperatorCommand):
         catch_up,
         cutover,
         stop_capture,
+        switch,
         no_progress,
         **options,
     ):
         if truncate and (catch_up or cutover or stop_capture):
             raise CommandError("--truncate goes with a full copy only")
+        if switch and not cutover:
+            raise CommandError("--switch goes with --cutover only")
         progress = progress_for(self, no_progress=no_progress)
         if stop_capture:
             with one_line_errors(self, unchanged="the source is unchanged"):
@@ -78,7 +93,7 @@ class Command(OperatorCommand):
             self.stdout.write(_caught_up(report))
             return
         if cutover:
-            self._cutover(path, progress)
+            self._cutover(path, progress, switch=switch)
             return
         with one_line_errors(self, unchanged="the target is unchanged"):
             report = copy.copy_sqlite_to_postgres(
@@ -92,7 +107,15 @@ class Command(OperatorCommand):
             + (f"; changes captured from mark {report.mark}" if capture else "")
         )
 
-    def _cutover(self, path, progress):
+    def _cutover(self, path, progress, *, switch=False):
+        master = url = None
+        if switch:  # refused before anything is paused
+            with one_line_errors(self, unchanged="nothing was paused"):
+                master = gunicorn_master()
+                url = settings.DATABASE_TARGET.url
+                if url is None:
+                    raise CopyRefused("--switch needs DATABASE_URL naming the PostgreSQL database")
+        paused = []
         if maintenance.is_on():
             unchanged = "maintenance stays on, as it was"
         else:
@@ -103,13 +126,39 @@ class Command(OperatorCommand):
                 progress=progress,
                 on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
                 on_verified=lambda r: self._verified(r),
-                on_pause=lambda: self.stdout.write("maintenance on: writes answer 503"),
+                on_pause=lambda: self._paused(paused),
             )
         self.stdout.write(f"writes paused: {_caught_up(report.final)}")
+        if switch:
+            self._switch(path, progress, master, url, report.final.mark, paused[0])
+            return
         self.stdout.write(
             f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
             "with DATABASE_URL set to this database, check /readyz, then `manage.py "
             "maintenance off`"
+        )
+
+    def _paused(self, paused):
+        paused.append(time.monotonic())
+        self.stdout.write("maintenance on: writes answer 503")
+
+    def _switch(self, path, progress, master, url, mark, paused):
+        target = settings.DATABASE_TARGET_PATH
+        unchanged = (
+            f"maintenance stays on and {target} names PostgreSQL: once gunicorn (pid {master}) "
+            f"serves with new workers only, run `copy_from_sqlite {path} --catch-up`, then "
+            "`manage.py maintenance off`"
+        )
+        with one_line_errors(self, unchanged=unchanged):
+            switch_app(master, url)
+            # What an old worker's last request wrote to the source after the last catch-up.
+            if changes_since(path, mark):
+                report = copy.catch_up(path, progress=progress)
+                self.stdout.write(f"after the switch: {_caught_up(report)}")
+        maintenance.turn_off()
+        self.stdout.write(
+            f"switched: gunicorn (pid {master}) serves from PostgreSQL ({target}); maintenance "
+            f"off: writes were refused for {time.monotonic() - paused:.2f} s"
         )
 
     def _verified(self, report):

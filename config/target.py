@@ -1,0 +1,90 @@
+"""The database target file: which database the app serves from when ``DATABASE_URL`` is unset.
+
+``copy_from_sqlite PATH --cutover --switch`` writes PostgreSQL's URL there and reloads
+gunicorn's workers, which read it when they import the settings; ``copy_to_sqlite PATH
+--switch`` writes a ``sqlite:///`` URL naming the rollback file. Precedence: ``DATABASE_URL``
+set always wins; else the file, when it exists; else SQLite at ``SQLITE_PATH``. The file holds
+one URL (maybe with a password): it is written atomically and readable by its owner only.
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import ConfigError
+
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: str | None  # PostgreSQL's URL; None: SQLite at sqlite_path
+    sqlite_path: Path
+    source: str  # what chose it: "DATABASE_URL", the target file's path, or "SQLITE_PATH"
+
+
+def database_target(
+    url: str | None, *, target_path: Path, sqlite_path: Path, base_dir: Path
+) -> DatabaseTarget:
+    if url is not None:
+        return DatabaseTarget(url, sqlite_path, "DATABASE_URL")
+    try:
+        text = target_path.read_text()
+    except FileNotFoundError:
+        return DatabaseTarget(None, sqlite_path, "SQLITE_PATH")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the database target file {target_path} is unreadable: {exc}") from None
+    return parse_target(text, target_path=target_path, sqlite_path=sqlite_path, base_dir=base_dir)
+
+
+def parse_target(
+    text: str, *, target_path: Path, sqlite_path: Path, base_dir: Path
+) -> DatabaseTarget:
+    """A relative sqlite:/// path is taken from ``base_dir``, like ``SQLITE_PATH``."""
+    value = text.strip()
+    where = f"the database target file {target_path}"
+    if not value or "\n" in value:
+        raise ConfigError(f"{where} must hold one database URL")
+    if value.startswith(POSTGRES_SCHEMES):
+        try:
+            name = dj_database_url.parse(value).get("NAME")
+        except ValueError as exc:
+            raise ConfigError(f"{where} holds no database URL: {exc}") from None
+        if not name:
+            raise ConfigError(f"{where} must name a database (postgres://host/NAME)")
+        return DatabaseTarget(value, sqlite_path, str(target_path))
+    if value.startswith(SQLITE_SCHEME) and len(value) > len(SQLITE_SCHEME):
+        path = Path(value.removeprefix(SQLITE_SCHEME))
+        if not path.is_absolute():
+            path = base_dir / path
+        return DatabaseTarget(None, path, str(target_path))
+    raise ConfigError(f"{where} must hold a postgres:// or sqlite:/// URL")
+
+
+def sqlite_url(path: Path) -> str:
+    """``sqlite:////abs/path``: the target URL of a SQLite file."""
+    return SQLITE_SCHEME + str(Path(path).resolve())
+
+
+def write_target(target_path: Path, url: str) -> None:
+    """Replace the file at once (a worker starting meanwhile reads the old or the new URL,
+    never half of one), owner-only since the URL may carry a password."""
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target_path.parent, prefix=f".{target_path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:  # mkstemp makes it 0600
+            file.write(url + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target_path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_target(target_path: Path) -> None:
+    target_path.unlink(missing_ok=True)
