@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -108,6 +109,8 @@ def state(tmp_path):
         "DATABASE_TARGET_PATH": str(tmp_path / "database_target"),
         "GUNICORN_PID_FILE": str(tmp_path / "gunicorn.pid"),
         "SECRET_KEY": SECRET_KEY,
+        # The run goes through PgBouncer: so do the operator's commands and the moved app.
+        **({"DB_POOLER": django_settings.DB_POOLER} if django_settings.DB_POOLER else {}),
     }
 
 
