@@ -14,8 +14,10 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.db.models import Count, F, Func
 
 from config.database import DB_DEFAULT, POOLER_PGBOUNCER
+from ops.models import ServerConnection, ServerSetting
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +30,24 @@ def apply_statement_timeout(alias: str = DB_DEFAULT) -> None:
     """Make ``DB_STATEMENT_TIMEOUT_MS`` the app role's ``statement_timeout`` in its database."""
     wrapper = connections[alias]
     timeout = statement_timeout_setting()
-    with wrapper.cursor() as cursor:
-        name = wrapper.ops.quote_name(wrapper.settings_dict["NAME"])
-        # DDL takes no parameters; the value is a whole number of milliseconds from settings.
-        cursor.execute(
+    # A role's setting in a database has no ORM form: it is DDL, which Django's schema editor
+    # runs (taking no parameters; the value is a whole number of milliseconds from settings).
+    with wrapper.schema_editor(atomic=False) as editor:
+        name = editor.quote_name(wrapper.settings_dict["NAME"])
+        editor.execute(
             f"ALTER ROLE CURRENT_USER IN DATABASE {name} SET statement_timeout = '{timeout}'"
         )
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND usename = current_user"
-            " AND pid <> pg_backend_pid() AND state = 'idle'"
-        )
+    # This connection's own session: an UPDATE of pg_settings is PostgreSQL's SET.
+    ServerSetting.objects.using(alias).filter(name="statement_timeout").update(setting=timeout)
+    # The server connections PgBouncer keeps idle started with the old value: ended, they
+    # are opened afresh on demand.
+    ServerConnection.objects.using(alias).filter(
+        datname=Func(template="current_database()"),
+        usename=Func(template="current_user"),
+        state="idle",
+    ).exclude(pid=Func(template="pg_backend_pid()")).aggregate(
+        ended=Count(Func(F("pid"), function="pg_terminate_backend"))
+    )
 
 
 def on_post_migrate(sender, using=DB_DEFAULT, **kwargs) -> None:
