@@ -14,8 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 from django.db import connection
 
 from tests.processes import run_manage
-from tests.resilience.server import database_url_for_tests, free_port
+from tests.resilience.server import database_url_for_tests, free_port, wait_until_serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,15 +75,7 @@ def served(env: dict, logs: Path):
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base_url}/healthz", timeout=1).close()  # noqa: S310
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError((logs / "err.log").read_text()[-2000:]) from None
-                    time.sleep(0.1)
+            wait_until_serving(base_url, process, (logs / "err.log").read_text)
             yield base_url
         finally:
             process.terminate()

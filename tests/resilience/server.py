@@ -27,6 +27,20 @@ def database_url_for_tests() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def wait_until_serving(base_url: str, process: subprocess.Popen, errors) -> None:
+    """Until ``/healthz`` answers (30 s at most); if the server exits or never answers, the
+    end of what ``errors()`` returns (its error log) is the failure."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base_url}/healthz", timeout=1).close()  # noqa: S310
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(errors()[-2000:]) from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def app_server(**env):
     """Serve the app with gunicorn as in production (one worker with four threads, so that
@@ -62,15 +76,7 @@ def app_server(**env):
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base_url}/healthz", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.1)
+        wait_until_serving(base_url, process, lambda: process.stderr.read().decode())
         yield base_url
     finally:
         process.terminate()
