@@ -9,12 +9,12 @@ writes of a few seconds, never with the database (docs/copy.md says why that is 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from dbcopy import capture, copy
-from dbcopy.copy import CatchUpReport, CopyFailed
+from dbcopy import capture, catchup
+from dbcopy.catchup import CatchUpReport
+from dbcopy.exceptions import CopyFailed
+from dbcopy.plan import Plan
 from dbcopy.progress import Progress
-from dbcopy.source import open_read_only
 from dbcopy.verify import VerifyReport
 from ops import maintenance
 
@@ -29,26 +29,22 @@ QUIET_SECONDS = 0.2
 QUIET_LIMIT_SECONDS = 10.0
 
 
-def wait_for_quiet(path, *, quiet: float | None = None, limit: float | None = None) -> None:
+def wait_for_quiet(plan: Plan, *, quiet: float | None = None, limit: float | None = None) -> None:
     """Wait until the source's change log stops growing for ``quiet`` seconds (every write
     goes through the capture triggers). Writes still coming after ``limit`` seconds mean the
     app does not see the maintenance flag: the cutover stops there. (A write that lands after
     the quiet spell cannot be lost either: the full verification would fail.)"""
     quiet = QUIET_SECONDS if quiet is None else quiet
     limit = QUIET_LIMIT_SECONDS if limit is None else limit
-    source = open_read_only(Path(path))
-    try:
-        deadline = time.monotonic() + limit
-        last, since = capture.current_mark(source), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(quiet / 4)
-            mark = capture.current_mark(source)
-            if mark != last:
-                last, since = mark, time.monotonic()
-            elif time.monotonic() - since >= quiet:
-                return
-    finally:
-        source.close()
+    deadline = time.monotonic() + limit
+    last, since = capture.current_mark(plan.source), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(quiet / 4)
+        mark = capture.current_mark(plan.source)
+        if mark != last:
+            last, since = mark, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
     raise CopyFailed(
         f"writes went on {limit:.0f} s after maintenance was turned on: does the app use "
         f"this MAINTENANCE_FLAG_PATH ({maintenance.flag_path()})?"
@@ -63,9 +59,9 @@ class CutoverReport:
     paused_seconds: float  # from maintenance on to a verified target
 
 
-def _catch_up_until_settled(path, progress, on_round, settled_rows, max_rounds, rounds):
+def _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds):
     for _ in range(max_rounds):
-        report = copy.catch_up(path, progress=progress)
+        report = catchup.catch_up(plan, progress=progress)
         rounds.append(report)
         on_round(report)
         if report.changed_keys <= settled_rows:
@@ -73,7 +69,7 @@ def _catch_up_until_settled(path, progress, on_round, settled_rows, max_rounds, 
 
 
 def cutover(
-    path,
+    plan: Plan,
     *,
     progress: Progress | None = None,
     on_round: Callable[[CatchUpReport], None] = lambda report: None,
@@ -86,24 +82,24 @@ def cutover(
     writes go on); when anything fails after writes were paused, turns maintenance off again
     (unless it was already on), since the app still writes to the SQLite file."""
     rounds: list[CatchUpReport] = []
-    _catch_up_until_settled(path, progress, on_round, settled_rows, max_rounds, rounds)
+    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
     # The snapshot every later replay builds on, compared whole while the app writes.
-    verified = copy.catch_up(path, progress=progress, verify_all=True)
+    verified = catchup.catch_up(plan, progress=progress, verify_all=True)
     rounds.append(verified)
     on_verified(verified)
     # The writes made during that verification, replayed before the pause.
-    _catch_up_until_settled(path, progress, on_round, settled_rows, max_rounds, rounds)
+    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
     was_on = maintenance.is_on()
     paused = time.monotonic()
     try:
         maintenance.turn_on()
         on_pause()
-        wait_for_quiet(path)
+        wait_for_quiet(plan)
         # Replays the keys changed since the last round and compares those rows.
-        final = copy.catch_up(path, progress=progress)
+        final = catchup.catch_up(plan, progress=progress)
         # A request that passed the maintenance check before it went on and wrote after the
         # quiet spell is in no catch-up.
-        late = changes_since(path, final.mark)
+        late = catchup.changes_since(plan, final.mark)
         if late:
             raise CopyFailed(
                 f"{late} change(s) reached the source after the last catch-up (a slow request "
@@ -115,11 +111,3 @@ def cutover(
         raise
     assert verified.verification is not None
     return CutoverReport(rounds, final, verified.verification, time.monotonic() - paused)
-
-
-def changes_since(path, mark: int) -> int:
-    source = open_read_only(Path(path))
-    try:
-        return capture.current_mark(source) - mark
-    finally:
-        source.close()

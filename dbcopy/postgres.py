@@ -1,122 +1,153 @@
-"""The PostgreSQL side of a copy: emptiness, constraints and indexes set aside during a bulk
-load and rebuilt after it (PostgreSQL's DDL is transactional, so all of it is one
-transaction), and sequences."""
+"""The PostgreSQL side of a copy, mirrored by ``dbcopy.sqlite``: the target and its
+transaction, counting and reading a table's rows, the table's checksum (summed in SQL where
+the canonical text is built in SQL) and the hashes of rows by key, and the search for a value
+SQLite cannot hold. ``pg`` is the psycopg connection under Django's target connection, in the
+transaction ``target_transaction`` opened."""
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-from django.apps import apps
-from django.core.management.color import no_style
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
+from config.database import DB_DEFAULT
+from dbcopy.exceptions import BadValue, CopyRefused
 from dbcopy.tables import MIGRATE_CREATED_TABLES, Table
-from dbcopy.values import quote
+from dbcopy.values import (
+    FETCH_ROWS,
+    PG_ARRAY_TYPES,
+    canonical_select,
+    key_chunks,
+    pg_hash_sql,
+    pg_problem,
+    pg_to_sqlite_select,
+    quote,
+    row_bytes,
+    row_hash,
+)
 
 
-@dataclass(frozen=True)
-class Deferred:
-    """DDL to recreate what was dropped, in the order it must run."""
-
-    keys: list[str]  # primary keys and unique constraints
-    indexes: list[str]
-    foreign_keys: list[str]
-
-
-def non_empty_tables(cursor, tables: list[Table]) -> list[str]:
-    """Tables holding rows, apart from those `migrate` fills by itself."""
-    names = [t.name for t in tables if t.name not in MIGRATE_CREATED_TABLES]
-    if not names:
-        return []
-    cursor.execute(
-        " UNION ALL ".join(f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(n)})" for n in names),
-        names,
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
-def drop_constraints_and_indexes(cursor, tables: list[Table]) -> Deferred:
-    """Drop every foreign key, primary key, unique constraint and index of the tables and
-    return the DDL that rebuilds them exactly (same names, same deferral). Check constraints
-    stay: they cost little per row."""
-    names = [t.name for t in tables]
-    cursor.execute(
-        """
-        SELECT c.conrelid::regclass::text, c.conname, c.contype,
-               pg_get_constraintdef(c.oid)
-        FROM pg_constraint c
-        WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'p', 'u')
-        ORDER BY c.contype, c.conrelid::regclass::text, c.conname
-        """,
-        [names],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i
-        WHERE i.indrelid = ANY(%s::regclass[])
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-        ORDER BY 1
-        """,
-        [names],
-    )
-    indexes = cursor.fetchall()
-
-    def add(table, name, definition):
-        return f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-
-    foreign_keys = [c for c in constraints if c[2] == "f"]
-    keys = [c for c in constraints if c[2] in ("p", "u")]
-    for table, name, _, _ in foreign_keys + keys:
-        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-    for name, _ in indexes:
-        cursor.execute(f"DROP INDEX {name}")
-    return Deferred(
-        keys=[add(t, n, d) for t, n, _, d in keys],
-        indexes=[definition for _, definition in indexes],
-        foreign_keys=[add(t, n, d) for t, n, _, d in foreign_keys],
-    )
-
-
-def rebuild(cursor, deferred: Deferred, progress=None) -> None:
-    """Rebuild keys, then indexes, then foreign keys (each validated in one pass)."""
-    statements = deferred.keys + deferred.indexes + deferred.foreign_keys
-    if progress is not None:
-        progress.start("rebuilding keys, indexes, foreign keys", len(statements), "steps")
-    for done, statement in enumerate(statements, start=1):
-        cursor.execute(statement)
-        if progress is not None:
-            progress.update(done)
-    if progress is not None:
-        progress.finish()
-
-
-def truncate(cursor, names: list[str]) -> None:
-    if names:
-        cursor.execute("TRUNCATE " + ", ".join(quote(n) for n in names))
-
-
-def reset_sequences(connection, tables: list[Table]) -> None:
-    """Move each id sequence past the highest copied id, as loaddata does."""
-    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
-    models = [by_table[t.name] for t in tables if t.name in by_table]
-    statements = connection.ops.sequence_reset_sql(no_style(), models)
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+def target() -> BaseDatabaseWrapper:
+    """The configured database, which a copy writes (or a rollback reads): PostgreSQL."""
+    connection = connections[DB_DEFAULT]
+    if connection.vendor != "postgresql":
+        raise CopyRefused(
+            f"the target must be PostgreSQL (set DATABASE_URL), not {connection.vendor}"
+        )
+    return connection
 
 
 @contextmanager
-def target_transaction(target, *, snapshot: bool = False):
+def target_transaction(connection: BaseDatabaseWrapper, *, snapshot: bool = False) -> Iterator:
     """One transaction on the target database, yielding its psycopg connection: no statement
-    timeout (a copy runs for minutes), times in UTC. ``snapshot``: read-only and REPEATABLE
-    READ, so every read sees the same state."""
-    with transaction.atomic(using=target.alias):
-        target.ensure_connection()
-        pg = target.connection
+    timeout (a copy runs for minutes), times in UTC. Django's ORM on the same alias and thread
+    runs inside it. ``snapshot``: read-only and REPEATABLE READ, so every read sees the same
+    state."""
+    with transaction.atomic(using=connection.alias):
+        connection.ensure_connection()
+        pg = connection.connection
         with pg.cursor() as cursor:
             if snapshot:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute("SET LOCAL TIME ZONE 'UTC'")
         yield pg
+
+
+def non_empty_tables(connection: BaseDatabaseWrapper, tables: list[Table]) -> list[str]:
+    """Tables holding rows, apart from those `migrate` fills by itself."""
+    names = [t.name for t in tables if t.name not in MIGRATE_CREATED_TABLES]
+    if not names:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(n)})" for n in names),
+            names,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def count(pg, table: Table) -> int:
+    with pg.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {quote(table.name)}")
+        return int(cursor.fetchone()[0])
+
+
+def read_rows(pg, table: Table) -> Iterator[list]:
+    """The table's rows in batches, each value as Django stores it in SQLite (built by
+    PostgreSQL), through a server-side cursor."""
+    selects = ", ".join(pg_to_sqlite_select(c.name, c.kind) for c in table.columns)
+    with pg.cursor(name=f"read_{table.name}") as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(f"SELECT {selects} FROM {quote(table.name)}")
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            yield batch
+
+
+def table_sum(pg, table: Table) -> tuple[int, int]:
+    """(rows, checksum) of the table, the same sum as ``dbcopy.sqlite.table_sum``'s: in one
+    SQL statement when every column's canonical text is built in SQL."""
+    select, others = canonical_select(table, "postgresql")
+    if not others:
+        with pg.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum({pg_hash_sql(select)}), 0) FROM {quote(table.name)}"
+            )
+            rows, total = cursor.fetchone()
+            return rows, int(total)
+    rows = total = 0
+    with pg.cursor(name=f"verify_{table.name}") as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(f"SELECT {select} FROM {quote(table.name)}")
+        for row in cursor:
+            rows += 1
+            total += row_hash(row_bytes(row[0], row[1:], others))
+    return rows, total
+
+
+def row_hashes(pg, table: Table, keys: list) -> dict[str, int]:
+    """The hash of each row with one of these keys, by key as text."""
+    select, others = canonical_select(table, "postgresql")
+    pk = quote(table.pk)
+    hashes = {}
+    with pg.cursor() as cursor:
+        for chunk in key_chunks(keys):
+            cursor.execute(
+                f"SELECT {pk}::text, {select} FROM {quote(table.name)} "
+                f"WHERE {pk} = ANY(%s::{PG_ARRAY_TYPES[table.pk_kind]})",
+                [[str(k) for k in chunk]],
+            )
+            for row in cursor.fetchall():
+                hashes[table.key_text(row[0])] = row_hash(row_bytes(row[1], row[2:], others))
+    return hashes
+
+
+def bad_value(pg, table: Table, keys=None) -> BadValue | None:
+    """The first value of the table (among ``keys`` if given) that has no SQLite form Django
+    reads back (infinite or BC times, NaN)."""
+    checked = [(c, sql) for c in table.columns if (sql := pg_problem(c))]
+    if not checked:
+        return None
+    pk = quote(table.pk)
+    problems = ", ".join(f"{sql}, {quote(c.name)}::text" for c, sql in checked)
+    with pg.cursor() as cursor:
+        chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
+        for chunk in chunks:
+            where = ""
+            params = []
+            if chunk is not None:
+                where = f" AND {pk} = ANY(%s::{PG_ARRAY_TYPES[table.pk_kind]})"
+                params = [[str(k) for k in chunk]]
+            cursor.execute(
+                f"SELECT {pk}::text, {problems} FROM {quote(table.name)}"
+                f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
+                f"{where} ORDER BY {pk} LIMIT 1",
+                params,
+            )
+            found = cursor.fetchone()
+            if found:
+                for i, (column, _) in enumerate(checked):
+                    why, value = found[1 + 2 * i], found[2 + 2 * i]
+                    if why is not None:
+                        return BadValue(table, column.name, found[0], value, why)
+    return None

@@ -9,19 +9,13 @@ from pathlib import Path
 from django.core.management import call_command
 
 from config.database import DB_ROLLBACK_TARGET
-from dbcopy.copy import CopyReport, VerificationFailed, postgres_target
-from dbcopy.diagnose import bad_value_in_postgres
-from dbcopy.postgres import target_transaction
+from dbcopy import postgres
+from dbcopy.copy import CopyReport
+from dbcopy.exceptions import CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
-from dbcopy.source import (
-    CopyRefused,
-    close_alias,
-    open_read_only,
-    open_writable,
-    register_sqlite_alias,
-)
+from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
 from dbcopy.tables import copied_tables
-from dbcopy.values import FETCH_ROWS, pg_to_sqlite_select, quote, to_sqlite_converter
+from dbcopy.values import quote, to_sqlite_converter
 from dbcopy.verify import verify_tables
 
 
@@ -48,7 +42,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
         raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
     if not path.parent.is_dir():
         raise CopyRefused(f"{path.parent}: no such directory")
-    target = postgres_target()
+    target = postgres.target()
     tables = copied_tables()
     started = time.monotonic()
     _create_owner_only(path)
@@ -63,7 +57,7 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
         rows = 0
         try:
             # One consistent snapshot of PostgreSQL for the copy and its verification.
-            with target_transaction(target, snapshot=True) as pg:
+            with postgres.target_transaction(target, snapshot=True) as pg:
                 writer.execute("BEGIN IMMEDIATE")
                 for table in reversed(tables):
                     writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
@@ -72,11 +66,19 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
                 writer.execute("COMMIT")
                 copy_seconds = time.monotonic() - started
                 reader = open_read_only(path)
+                register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=True)
                 try:
                     report = verify_tables(
-                        reader, pg, tables, sqlite_is_source=False, progress=progress
+                        reader,
+                        pg,
+                        tables,
+                        target_alias=target.alias,
+                        sqlite_alias=DB_ROLLBACK_TARGET,
+                        sqlite_is_source=False,
+                        progress=progress,
                     )
                 finally:
+                    close_alias(DB_ROLLBACK_TARGET)
                     reader.close()
         finally:
             writer.close()
@@ -92,14 +94,11 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
 def _copy_table(pg, writer, table, progress: Progress) -> int:
     # PostgreSQL holds values SQLite's text forms cannot say (infinite or BC times): they would
     # be written as something else and read back the same way, so they are looked for first.
-    bad = bad_value_in_postgres(pg, table)
+    bad = postgres.bad_value(pg, table)
     if bad is not None:
         raise bad
-    with pg.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {quote(table.name)}")
-        total = cursor.fetchone()[0]
+    total = postgres.count(pg, table)
     progress.table_started(table.name, total)
-    selects = ", ".join(pg_to_sqlite_select(c.name, c.kind) for c in table.columns)
     columns = ", ".join(quote(c) for c in table.column_names)
     insert = (
         f"INSERT INTO {quote(table.name)} ({columns}) "
@@ -107,17 +106,14 @@ def _copy_table(pg, writer, table, progress: Progress) -> int:
     )
     converters = [(i, f) for i, c in enumerate(table.columns) if (f := to_sqlite_converter(c.kind))]
     done = 0
-    with pg.cursor(name=f"rollback_{table.name}") as cursor:
-        cursor.itersize = FETCH_ROWS
-        cursor.execute(f"SELECT {selects} FROM {quote(table.name)}")
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            if converters:
-                batch = [list(row) for row in batch]
-                for row in batch:
-                    for i, convert in converters:
-                        row[i] = convert(row[i])
-            writer.executemany(insert, batch)
-            done += len(batch)
-            progress.rows(table.name, done, total)
+    for batch in postgres.read_rows(pg, table):
+        if converters:
+            batch = [list(row) for row in batch]
+            for row in batch:
+                for i, convert in converters:
+                    row[i] = convert(row[i])
+        writer.executemany(insert, batch)
+        done += len(batch)
+        progress.rows(table.name, done, total)
     progress.table_done(table.name)
     return done

@@ -12,8 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from config.target import write_target
-from dbcopy.copy import CopyFailed
-from dbcopy.source import CopyRefused
+from dbcopy.exceptions import CopyFailed, CopyRefused
 
 # Longer than gunicorn's graceful timeout (30 s by default): an old worker's last request.
 RELOAD_TIMEOUT_SECONDS = 45.0

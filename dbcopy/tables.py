@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db.backends.base.operations import BaseDatabaseOperations
 
+from dbcopy.exceptions import UnsupportedColumn
+
 # Django's internal field types, grouped by how their values are stored and compared.
 KINDS = {
     "AutoField": "int",
@@ -47,10 +49,6 @@ EXCLUDED_APPS = {"dbcopy"}
 MIGRATE_CREATED_TABLES = {"django_content_type", "auth_permission"}
 
 
-class UnsupportedColumn(Exception):
-    pass
-
-
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -77,6 +75,12 @@ class Table:
     @property
     def pk_kind(self) -> str:
         return next(c.kind for c in self.columns if c.name == self.pk)
+
+    def key_text(self, value) -> str:
+        """A primary key as text, the same from either engine (UUIDs without dashes, as
+        SQLite holds them)."""
+        text = str(value)
+        return text.replace("-", "") if self.pk_kind == "uuid" else text
 
 
 def _column(field) -> Column:

@@ -8,6 +8,7 @@ both engines can make the same text, and in Python for the kinds where they cann
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from dbcopy.tables import Table
@@ -21,6 +22,13 @@ KEY_CHUNK = 500
 SQL_CANONICAL = {"int", "bool", "text", "uuid", "datetime", "date", "duration", "binary"}
 
 PG_ARRAY_TYPES = {"int": "bigint[]", "uuid": "uuid[]", "text": "text[]"}
+
+
+def key_chunks(keys: Iterable) -> Iterator[list]:
+    """Keys KEY_CHUNK at a time, one statement each."""
+    keys = list(keys)
+    for start in range(0, len(keys), KEY_CHUNK):
+        yield keys[start : start + KEY_CHUNK]
 
 
 def quote(name: str) -> str:
@@ -208,19 +216,6 @@ def pg_to_sqlite_select(column: str, kind: str) -> str:
 
 
 # A crafted or hand-edited source: values the copy cannot carry over as they are.
-class BadValue(Exception):
-    """A stored value that is not one of its column's kind as Django stores it (or that the
-    other engine cannot hold): named by table, column and key, in one line."""
-
-    def __init__(self, table: Table, column: str, key, value, reason: str):
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        super().__init__(
-            f"{table.name}.{column} of the row with {table.pk} = {key}: {reason} (found {shown})"
-        )
-
-
 _DIGITS = "[0-9]"
 _DATE_GLOB = "-".join(_DIGITS * n for n in (4, 2, 2))
 _TIME_GLOB = ":".join(_DIGITS * 2 for _ in range(3))

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 
 
@@ -24,3 +25,10 @@ class SubscriptionsConfig(AppConfig):
             "Subscriptions in active or grace status (users with the premium quota).",
             count_entitled_subscriptions,
         )
+
+    def data_invariants(self) -> list[tuple[str, QuerySet]]:
+        """What the copy's verification checks on the database it wrote: the subscription
+        states (subscriptions/invariants.py)."""
+        from subscriptions.invariants import data_invariants
+
+        return data_invariants()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from dbcopy.source import close_alias, register_sqlite_alias
+from dbcopy.sqlite import close_alias, register_sqlite_alias
 
 ROOT = Path(__file__).resolve().parents[2]
 FILL = "fill_source"

@@ -9,8 +9,8 @@ from django.db import connection
 
 from accounts.models import User
 from dbcopy import copy
+from dbcopy.exceptions import CopyRefused
 from dbcopy.progress import Progress
-from dbcopy.source import CopyRefused
 from journal.models import JournalEntry
 from subscriptions.models import SubscriptionEvent
 from tests.dbcopy.conftest import FILL

@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import capture, copy
+from dbcopy import capture, catchup, copy, sqlite
 from dbcopy.capture import CHANGE_TABLE
-from dbcopy.source import close_alias, open_writable, register_sqlite_alias
+from dbcopy.exceptions import CopyRefused
+from dbcopy.sqlite import close_alias, open_writable, register_sqlite_alias
 from dbcopy.tables import copied_tables
 from journal.models import JournalEntry, JournalUsage
 from ops import maintenance
@@ -160,7 +161,7 @@ def test_stop_capture_removes_the_triggers_and_the_change_table(source):
             " AND name != 'dbcopy_capturemark'"
         ).fetchall()
     assert leftovers == []
-    with pytest.raises(copy.CopyRefused, match="no change capture"):
+    with pytest.raises(CopyRefused, match="no change capture"):
         copy.catch_up(source)
     assert CHANGE_TABLE == "dbcopy_change"
 
@@ -227,13 +228,13 @@ def test_the_pause_replays_and_verifies_only_what_changed(source, flag, monkeypa
     fill(FILL, users=3)
     call_command("copy_from_sqlite", str(source), "--capture")
     whole = []
-    real_verify_tables = copy.verify_tables
+    real_verify_tables = catchup.verify_tables
 
     def verify_tables(*args, **kwargs):
         whole.append(maintenance.is_on())
         return real_verify_tables(*args, **kwargs)
 
-    monkeypatch.setattr(copy, "verify_tables", verify_tables)
+    monkeypatch.setattr(catchup, "verify_tables", verify_tables)
     edited = JournalEntry.objects.using(FILL).order_by("pk").first()
     edit_entry(FILL, entry_id=edited.pk, content="edited before the cutover")
 
@@ -245,6 +246,24 @@ def test_the_pause_replays_and_verifies_only_what_changed(source, flag, monkeypa
     assert re.search(r"every table at change \d+, while the app wrote on", out)
     assert JournalEntry.objects.get(pk=edited.pk).content == "edited before the cutover"
     assert flag.exists()
+
+
+def test_a_cutover_prepares_its_plan_once_and_opens_the_source_once(source, flag, monkeypatch):
+    fill(FILL, users=2)
+    call_command("copy_from_sqlite", str(source), "--capture")
+    edit_entry(FILL, entry_id=JournalEntry.objects.using(FILL).first().pk, content="changed")
+    checked, opened = [], []
+    real_check, real_open = sqlite.register_source_alias, sqlite.open_read_only
+    monkeypatch.setattr(
+        sqlite, "register_source_alias", lambda p: checked.append(p) or real_check(p)
+    )
+    monkeypatch.setattr(sqlite, "open_read_only", lambda p: opened.append(p) or real_open(p))
+
+    call_command("copy_from_sqlite", str(source), "--cutover")
+
+    # Every round, the full verification and the pause's quiet wait work on the one plan.
+    assert (len(checked), len(opened)) == (1, 1)
+    assert JournalEntry.objects.filter(content="changed").exists()
 
 
 def drop_entry_triggers(path):
@@ -318,24 +337,24 @@ def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeyp
 def test_a_write_landing_after_the_last_catch_up_fails_the_cutover(source, flag, monkeypatch):
     users = fill(FILL, users=2)
     call_command("copy_from_sqlite", str(source), "--capture")
-    real_catch_up = copy.catch_up
+    real_catch_up = catchup.catch_up
 
-    def catch_up_while_a_slow_request_writes(path, **kwargs):
-        report = real_catch_up(path, **kwargs)
+    def catch_up_while_a_slow_request_writes(plan, **kwargs):
+        report = real_catch_up(plan, **kwargs)
         if maintenance.is_on() and not JournalEntry.objects.using(FILL).filter(content="late"):
             # A request that passed the maintenance check before it went on, writing after
             # the last catch-up's snapshot.
             add_entry(FILL, user_id=users[0].pk, content="late")
         return report
 
-    monkeypatch.setattr(copy, "catch_up", catch_up_while_a_slow_request_writes)
+    monkeypatch.setattr(catchup, "catch_up", catch_up_while_a_slow_request_writes)
 
     # The entry's insert and its owner's usage update (logged under its old and new key).
     with pytest.raises(CommandError, match=r"3 change\(s\) reached the source after the last"):
         call_command("copy_from_sqlite", str(source), "--cutover")
 
     assert not flag.exists()
-    monkeypatch.setattr(copy, "catch_up", real_catch_up)
+    monkeypatch.setattr(catchup, "catch_up", real_catch_up)
     call_command("copy_from_sqlite", str(source), "--cutover")  # run again: it goes through
     assert JournalEntry.objects.filter(content="late").exists()
     assert flag.exists()

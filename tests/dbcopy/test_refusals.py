@@ -6,8 +6,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from dbcopy import copy
+from dbcopy.exceptions import CopyRefused
 from dbcopy.rollback import copy_postgres_to_sqlite
-from dbcopy.source import CopyRefused
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from dbcopy import copy
+from dbcopy.exceptions import CopyRefused
 from dbcopy.rollback import copy_postgres_to_sqlite
-from dbcopy.source import CopyRefused
 from journal import services as journal_services
 from journal.models import JournalEntry
 from tests.dbcopy.conftest import FILL

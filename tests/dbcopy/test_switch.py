@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from dbcopy.source import close_alias
+from dbcopy.sqlite import close_alias
 from journal.models import JournalEntry
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import fill

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from dbcopy.diagnose import bad_value_in_sqlite
+from dbcopy.sqlite import bad_value
 from dbcopy.tables import Column, Table
 
 TABLE = Table(
@@ -39,7 +39,7 @@ def database(**row):
 
 
 def test_values_as_django_stores_them_are_fine():
-    assert bad_value_in_sqlite(database(), TABLE) is None
+    assert bad_value(database(), TABLE) is None
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,6 @@ def test_values_as_django_stores_them_are_fine():
     ],
 )
 def test_a_wrong_value_is_named_with_its_key(row, reason):
-    bad = bad_value_in_sqlite(database(**row), TABLE)
+    bad = bad_value(database(**row), TABLE)
 
     assert bad is not None and str(bad).startswith(reason)

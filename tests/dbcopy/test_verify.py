@@ -1,6 +1,7 @@
 import sqlite3
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -8,6 +9,7 @@ from django.db.models import F
 
 from accounts.models import User
 from dbcopy import copy
+from dbcopy.exceptions import VerificationFailed
 from journal.models import JournalEntry, JournalUsage
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import differences, fill, remove_entry
@@ -131,10 +133,41 @@ def test_a_source_with_a_wrong_usage_row_is_not_copied(source):
         remove_entry(FILL, entry_id=entry.pk)
     JournalUsage.objects.using(FILL).filter(pk=users[2].pk).update(entries=1)
 
-    with pytest.raises(copy.VerificationFailed, match=f"invariant broken: 2 {USAGE_BROKEN}"):
+    with pytest.raises(VerificationFailed, match=f"invariant broken: 2 {USAGE_BROKEN}"):
         copy.copy_sqlite_to_postgres(source)
 
     assert not User.objects.exists()
+
+
+def test_a_subscription_in_a_state_the_webhook_never_writes_is_not_copied(source):
+    fill(FILL)
+    with sqlite3.connect(source) as conn:
+        conn.execute(
+            "UPDATE subscriptions_subscription SET status = 'paused'"
+            " WHERE id = (SELECT min(id) FROM subscriptions_subscription)"
+        )
+
+    with pytest.raises(
+        VerificationFailed,
+        match="invariant broken: 1 subscriptions whose status is not one the webhook writes",
+    ):
+        copy.copy_sqlite_to_postgres(source)
+
+    assert not User.objects.exists()
+
+
+def test_verification_runs_the_invariants_an_app_declares(copied, capsys, monkeypatch):
+    # An app's AppConfig declares a rule; the copy engine knows nothing of it.
+    accounts = apps.get_app_config("accounts")
+    rule = ("users named Mallory", User.objects.filter(email__startswith="mallory"))
+    monkeypatch.setattr(accounts, "data_invariants", lambda: [rule], raising=False)
+    User.objects.filter(pk=User.objects.order_by("pk").first().pk).update(
+        email="mallory@example.com"
+    )
+
+    _, details = failures_of(copied, capsys)
+
+    assert "invariant broken: 1 users named Mallory" in details
 
 
 def test_users_who_deleted_all_their_entries_verify(source):

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from dbcopy.capture import CHANGE_TABLE
-from dbcopy.source import close_alias, register_sqlite_alias
+from dbcopy.sqlite import close_alias, register_sqlite_alias
 from ops import maintenance
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import add_entry, differences, fill

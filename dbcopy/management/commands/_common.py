@@ -4,11 +4,14 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 
-from dbcopy.copy import CopyFailed, VerificationFailed
+from dbcopy.exceptions import (
+    BadValue,
+    CopyFailed,
+    CopyRefused,
+    UnsupportedColumn,
+    VerificationFailed,
+)
 from dbcopy.progress import StreamProgress
-from dbcopy.source import CopyRefused
-from dbcopy.tables import UnsupportedColumn
-from dbcopy.values import BadValue
 from ops.commands import environment_errors
 
 

@@ -1,18 +1,19 @@
 import time
+from contextlib import ExitStack
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from dbcopy import copy
-from dbcopy.cutover import changes_since
+from dbcopy import catchup, copy
 from dbcopy.cutover import cutover as run_cutover
+from dbcopy.exceptions import CopyRefused
 from dbcopy.management.commands._common import (
     add_progress_argument,
     one_line_errors,
     progress_for,
     report_verification,
 )
-from dbcopy.source import CopyRefused
+from dbcopy.plan import Plan, prepare
 from dbcopy.switch import gunicorn_master, switch_app
 from ops import maintenance
 from ops.commands import OperatorCommand
@@ -93,7 +94,8 @@ class Command(OperatorCommand):
             self.stdout.write(_caught_up(report))
             return
         if cutover:
-            self._cutover(path, progress, switch=switch)
+            with ExitStack() as stack:
+                self._cutover(stack, path, progress, switch=switch)
             return
         with one_line_errors(self, unchanged="the target is unchanged"):
             report = copy.copy_sqlite_to_postgres(
@@ -107,7 +109,8 @@ class Command(OperatorCommand):
             + (f"; changes captured from mark {report.mark}" if capture else "")
         )
 
-    def _cutover(self, path, progress, *, switch=False):
+    def _cutover(self, stack, path, progress, *, switch=False):
+        """``stack`` holds the plan open until the switch is done."""
         master = url = None
         if switch:  # refused before anything is paused
             with one_line_errors(self, unchanged="nothing was paused"):
@@ -121,8 +124,9 @@ class Command(OperatorCommand):
         else:
             unchanged = f"maintenance is off: the app goes on writing to {path}"
         with one_line_errors(self, unchanged=unchanged):
+            plan = stack.enter_context(prepare(path))
             report = run_cutover(
-                path,
+                plan,
                 progress=progress,
                 on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
                 on_verified=lambda r: self._verified(r),
@@ -130,7 +134,7 @@ class Command(OperatorCommand):
             )
         self.stdout.write(f"writes paused: {_caught_up(report.final)}")
         if switch:
-            self._switch(path, progress, master, url, report.final.mark, paused[0])
+            self._switch(plan, progress, master, url, report.final.mark, paused[0])
             return
         self.stdout.write(
             f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
@@ -142,7 +146,8 @@ class Command(OperatorCommand):
         paused.append(time.monotonic())
         self.stdout.write("maintenance on: writes answer 503")
 
-    def _switch(self, path, progress, master, url, mark, paused):
+    def _switch(self, plan: Plan, progress, master, url, mark, paused):
+        path = plan.path
         target = settings.DATABASE_TARGET_PATH
         unchanged = (
             f"maintenance stays on and {target} names PostgreSQL: once gunicorn (pid {master}) "
@@ -152,8 +157,8 @@ class Command(OperatorCommand):
         with one_line_errors(self, unchanged=unchanged):
             switch_app(master, url)
             # What an old worker's last request wrote to the source after the last catch-up.
-            if changes_since(path, mark):
-                report = copy.catch_up(path, progress=progress)
+            if catchup.changes_since(plan, mark):
+                report = catchup.catch_up(plan, progress=progress)
                 self.stdout.write(f"after the switch: {_caught_up(report)}")
         maintenance.turn_off()
         self.stdout.write(

@@ -1,4 +1,5 @@
 from dbcopy import copy
+from dbcopy.exceptions import VerificationFailed
 from dbcopy.management.commands._common import (
     add_progress_argument,
     one_line_errors,
@@ -23,5 +24,5 @@ class Command(OperatorCommand):
         with one_line_errors(self, unchanged="nothing was changed"):
             report = copy.verify_copy(path, progress=progress)
             if not report.ok:
-                raise copy.VerificationFailed(report.failures())
+                raise VerificationFailed(report.failures())
         report_verification(self, report)

@@ -1,0 +1,43 @@
+"""Every way a copy, a catch-up, a verification or a rollback stops. The commands say each in
+one line and exit non-zero (``management/commands/_common.py``); none leaves the target
+changed."""
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dbcopy.tables import Table
+
+
+class CopyRefused(Exception):
+    """A reason not to start, said in one line; nothing has been changed."""
+
+
+class CopyFailed(Exception):
+    """The copy stopped on something the target refused or the source no longer allows; the
+    target's transaction was rolled back."""
+
+
+class VerificationFailed(Exception):
+    """Source and target differ (counts, checksums, a declared invariant): the transaction
+    that wrote the target is rolled back."""
+
+    def __init__(self, failures: list[str]):
+        super().__init__("; ".join(failures))
+        self.failures = failures
+
+
+class UnsupportedColumn(Exception):
+    """A model field of a kind the copy does not know how to move and compare."""
+
+
+class BadValue(Exception):
+    """A stored value that is not one of its column's kind as Django stores it (or that the
+    other engine cannot hold): named by table, column and key, in one line."""
+
+    def __init__(self, table: "Table", column: str, key: Any, value: Any, reason: str):
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        super().__init__(
+            f"{table.name}.{column} of the row with {table.pk} = {key}: {reason} (found {shown})"
+        )

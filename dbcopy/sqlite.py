@@ -1,0 +1,190 @@
+"""The SQLite side of a copy, mirrored by ``dbcopy.postgres``: opening the file (read-only as
+a source, writable for the capture and the rollback), counting and reading a table's rows,
+the table's checksum and the hashes of rows by key, and the search for a value that is not
+of its column's kind. Values come back as SQLite stored them (plain ``sqlite3``, no Django
+converters), since that is what is compared."""
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.db import connections
+from django.db.utils import load_backend
+from django.utils.connection import ConnectionDoesNotExist
+
+from config.database import DB_COPY_SOURCE, sqlite_config
+from dbcopy.exceptions import BadValue, CopyRefused
+from dbcopy.tables import Table
+from dbcopy.values import (
+    FETCH_ROWS,
+    canonical_select,
+    json_problem,
+    key_chunks,
+    quote,
+    row_bytes,
+    row_hash,
+    sqlite_problem,
+)
+
+HEADER = b"SQLite format 3\x00"
+
+
+def check_file(path: Path) -> None:
+    if not path.exists():
+        raise CopyRefused(f"{path}: no such file")
+    if not path.is_file():
+        raise CopyRefused(f"{path}: not a file")
+    with path.open("rb") as fh:
+        if fh.read(len(HEADER)) != HEADER:
+            raise CopyRefused(f"{path}: not a SQLite database")
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A plain connection that cannot write. It may be read from another thread (the
+    verification reads SQLite while the main thread asks PostgreSQL)."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def open_writable(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=20)
+    conn.execute("PRAGMA busy_timeout = 20000")
+    return conn
+
+
+def register_sqlite_alias(alias: str, path: Path, *, read_only: bool) -> str:
+    """Open a SQLite file as a database alias of this thread. The copy source is read-only:
+    SQLite opens it with mode=ro, and the router never migrates or writes it.
+
+    The alias is a dynamic connection (not added to settings.DATABASES), as Django's test
+    framework expects of connections made at run time."""
+    config = sqlite_config(path)
+    if read_only:
+        config["NAME"] = f"{path.resolve().as_uri()}?mode=ro"
+        config["OPTIONS"] = {}
+    config = connections.configure_settings({"default": {}, alias: config})[alias]
+    close_alias(alias)
+    connections[alias] = load_backend(config["ENGINE"]).DatabaseWrapper(config, alias)
+    return alias
+
+
+def close_alias(alias: str) -> None:
+    try:
+        existing = connections[alias]
+    except ConnectionDoesNotExist:
+        return
+    existing.close()
+    del connections[alias]
+
+
+def register_source_alias(path: Path) -> str:
+    return register_sqlite_alias(DB_COPY_SOURCE, path, read_only=True)
+
+
+def count(conn: sqlite3.Connection, table: Table) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0])
+
+
+def select_rows(conn: sqlite3.Connection, table: Table, keys: Sequence | None = None):
+    """A cursor over the table's rows (only those with these keys, at most KEY_CHUNK)."""
+    columns = ", ".join(quote(c) for c in table.column_names)
+    if keys is None:
+        return conn.execute(f"SELECT {columns} FROM {quote(table.name)}")
+    return conn.execute(
+        f"SELECT {columns} FROM {quote(table.name)} "
+        f"WHERE {quote(table.pk)} IN ({', '.join('?' * len(keys))})",
+        list(keys),
+    )
+
+
+@contextmanager
+def unreadable_values(conn: sqlite3.Connection, table: Table, keys=None) -> Iterator[None]:
+    """A value the canonical text cannot be built from (JSON that does not parse): the first
+    wrong value of the table, named."""
+    try:
+        yield
+    except (ValueError, TypeError, ArithmeticError):
+        bad = bad_value(conn, table, keys)
+        if bad is None:
+            raise
+        raise bad from None
+
+
+def table_sum(
+    conn: sqlite3.Connection, table: Table, on_rows: Callable[[int], None] = lambda n: None
+) -> tuple[int, int]:
+    """(rows, checksum) of the table: the sum of every row's hash (``dbcopy.values``)."""
+    select, others = canonical_select(table, "sqlite")
+    cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}")
+    rows = total = 0
+    with unreadable_values(conn, table):
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            rows += len(batch)
+            on_rows(len(batch))
+            if others:
+                total += sum(row_hash(row_bytes(r[0], r[1:], others)) for r in batch)
+            else:
+                total += sum(row_hash(r[0]) for r in batch)
+    return rows, total
+
+
+def row_hashes(conn: sqlite3.Connection, table: Table, keys: list) -> dict[str, int]:
+    """The hash of each row with one of these keys, by key as text."""
+    select, others = canonical_select(table, "sqlite")
+    hashes = {}
+    for chunk in key_chunks(keys):
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {quote(table.pk)}, {select} FROM {quote(table.name)} "
+            f"WHERE {quote(table.pk)} IN ({marks})",
+            chunk,
+        )
+        with unreadable_values(conn, table, chunk):
+            for row in rows:
+                hashes[table.key_text(row[0])] = row_hash(row_bytes(row[1], row[2:], others))
+    return hashes
+
+
+def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | None:
+    """The first value of the table (among ``keys`` if given) that is not of its column's kind
+    as Django stores it in SQLite, or that PostgreSQL's column cannot hold. Searched only
+    after something failed: a copy of a well-formed database never pays for it."""
+    checked = [(c, sql) for c in table.columns if (sql := sqlite_problem(c))]
+    pk = quote(table.pk)
+    chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
+    for chunk in chunks:
+        where = f" AND {pk} IN ({', '.join('?' * len(chunk))})" if chunk is not None else ""
+        params: list[Any] = chunk or []
+        if checked:
+            problems = ", ".join(f"{sql}, {quote(c.name)}" for c, sql in checked)
+            found = conn.execute(
+                f"SELECT {pk}, {problems} FROM {quote(table.name)}"
+                f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
+                f"{where} ORDER BY {pk} LIMIT 1",
+                params,
+            ).fetchone()
+            if found:
+                for i, (column, _) in enumerate(checked):
+                    why, value = found[1 + 2 * i], found[2 + 2 * i]
+                    if why is not None:
+                        return BadValue(table, column.name, found[0], value, why)
+        # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses.
+        for column in (c for c in table.columns if c.kind in ("text", "json")):
+            rows = conn.execute(
+                f"SELECT {pk}, CAST({quote(column.name)} AS BLOB) FROM {quote(table.name)}"
+                f" WHERE typeof({quote(column.name)}) = 'text'{where} ORDER BY {pk}",
+                params,
+            )
+            while batch := rows.fetchmany(FETCH_ROWS):
+                for key, value in batch:
+                    try:
+                        text = value.decode()
+                    except UnicodeDecodeError:
+                        return BadValue(table, column.name, key, value, "text that is not UTF-8")
+                    if column.kind == "json" and (why := json_problem(text)):
+                        return BadValue(table, column.name, key, text, why)
+    return None

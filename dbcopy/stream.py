@@ -1,0 +1,86 @@
+"""The stream step: rows read from SQLite go into PostgreSQL through COPY, each value
+converted where COPY's input differs from what SQLite holds (``dbcopy.values``). A row
+PostgreSQL refuses is named by table, column and key, searched for in the source."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from dbcopy import sqlite
+from dbcopy.exceptions import CopyFailed
+from dbcopy.progress import Progress
+from dbcopy.tables import Table
+from dbcopy.values import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks, quote, to_postgres_converter
+
+
+def _copy_rows(cursor, table: Table, rows, progress: Progress, total: int, done: int = 0) -> int:
+    """COPY the selected rows into the table; returns how many (``done`` counts earlier
+    chunks of the same table, for the progress display)."""
+    started = done
+    columns = ", ".join(quote(c) for c in table.column_names)
+    converters = [
+        (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
+    ]
+    with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        while batch := rows.fetchmany(FETCH_ROWS):
+            if converters:
+                batch = [list(row) for row in batch]
+                for row in batch:
+                    for i, convert in converters:
+                        row[i] = convert(row[i])
+            for row in batch:
+                write_row(row)
+            done += len(batch)
+            progress.rows(table.name, done, total)
+    return done - started
+
+
+@contextmanager
+def refused_rows(source: sqlite3.Connection, table: Table, keys=None) -> Iterator[None]:
+    """A row PostgreSQL refused (a value of the wrong type, a NUL character, a number out of
+    range): name the value by table, column and key, searched for in the source."""
+    try:
+        yield
+    except (psycopg.DataError, psycopg.IntegrityError, sqlite3.OperationalError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "decode" not in str(exc):
+            raise  # only a text that does not decode, met while reading the rows
+        bad = sqlite.bad_value(source, table, keys)
+        if bad is not None:
+            raise bad from None
+        if not isinstance(exc, psycopg.DataError):
+            raise
+        raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def copy_table(source: sqlite3.Connection, cursor, table: Table, progress: Progress) -> int:
+    """Every row of the table; returns how many."""
+    total = sqlite.count(source, table)
+    progress.table_started(table.name, total)
+    with refused_rows(source, table):
+        done = _copy_rows(cursor, table, sqlite.select_rows(source, table), progress, total)
+    progress.table_done(table.name)
+    return done
+
+
+def copy_keys(source: sqlite3.Connection, cursor, table: Table, keys: list, progress) -> int:
+    """The rows with these keys that the source still has; returns how many."""
+    progress.table_started(table.name, len(keys))
+    written = 0
+    for chunk in key_chunks(keys):
+        rows = sqlite.select_rows(source, table, chunk)
+        with refused_rows(source, table, chunk):
+            written += _copy_rows(cursor, table, rows, progress, len(keys), done=written)
+    progress.table_done(table.name)
+    return written
+
+
+def delete_keys(cursor, table: Table, keys: list) -> None:
+    array_type = PG_ARRAY_TYPES[table.pk_kind]
+    for chunk in key_chunks(keys):
+        cursor.execute(
+            f"DELETE FROM {quote(table.name)} WHERE {quote(table.pk)} = ANY(%s::{array_type})",
+            [[str(k) for k in chunk]],
+        )
