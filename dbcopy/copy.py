@@ -6,6 +6,7 @@ COPY, everything rebuilt, sequences reset, then verified against the same source
 before the commit. Any failure leaves the target as it was."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from dbcopy.models import CaptureMark
 from dbcopy.plan import Plan, prepare
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.tables import copied_tables
-from dbcopy.verify import VerifyReport, verify_tables
+from dbcopy.verify import SourceSums, VerifyReport, sqlite_sums_of, verify_tables
 
 
 @dataclass
@@ -49,7 +50,7 @@ def copy_plan(
             writer.close()
     started = time.monotonic()
     # The copy, the mark and the verification see one snapshot of the source.
-    with plan.snapshot() as source:
+    with plan.snapshot() as source, ThreadPoolExecutor(max_workers=1) as pool:
         mark = capture.current_mark(source) if capture_changes else None
         with postgres.target_transaction(plan.target) as pg:
             with pg.cursor() as cursor:
@@ -58,19 +59,35 @@ def copy_plan(
                 progress.message("setting constraints and indexes aside")
                 deferred = rebuild.drop_constraints_and_indexes(cursor, tables)
                 rebuild.truncate(cursor, [t.name for t in tables])
-                rows = sum(stream.copy_table(source, cursor, t, progress) for t in tables)
-                rebuild.rebuild(cursor, deferred, progress)
+                counts = {t.name: stream.copy_table(source, cursor, t, progress) for t in tables}
+                # The source's side of the verification, hashed by Python while PostgreSQL
+                # rebuilds and then sums its side.
+                source_sums = SourceSums(pool.submit(sqlite_sums_of, source, tables), counts)
+                try:
+                    rebuild.rebuild(cursor, deferred, progress)
+                except BaseException:
+                    source.interrupt()  # the thread's query stops: nothing waits for it
+                    raise
             rebuild.reset_sequences(plan.target, tables)
             if mark is not None:
                 CaptureMark.objects.update_or_create(source=plan.key, defaults={"last_seq": mark})
             copy_seconds = time.monotonic() - started
             report = verify_tables(
-                source, pg, tables, target_alias=plan.target.alias, progress=progress
+                source,
+                pg,
+                tables,
+                target_alias=plan.target.alias,
+                source_sums=source_sums,
+                progress=progress,
             )
             if not report.ok:
                 raise VerificationFailed(report.failures())
     return CopyReport(
-        tables=len(tables), rows=rows, seconds=copy_seconds, verification=report, mark=mark
+        tables=len(tables),
+        rows=sum(counts.values()),
+        seconds=copy_seconds,
+        verification=report,
+        mark=mark,
     )
 
 

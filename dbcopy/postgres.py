@@ -40,9 +40,9 @@ def target() -> BaseDatabaseWrapper:
 @contextmanager
 def target_transaction(connection: BaseDatabaseWrapper, *, snapshot: bool = False) -> Iterator:
     """One transaction on the target database, yielding its psycopg connection: no statement
-    timeout (a copy runs for minutes), times in UTC. Django's ORM on the same alias and thread
-    runs inside it. ``snapshot``: read-only and REPEATABLE READ, so every read sees the same
-    state."""
+    timeout (a copy runs for minutes), times in UTC and ISO (the checksums' text). Django's
+    ORM on the same alias and thread runs inside it. ``snapshot``: read-only and REPEATABLE
+    READ, so every read sees the same state."""
     with transaction.atomic(using=connection.alias):
         connection.ensure_connection()
         pg = connection.connection
@@ -51,6 +51,7 @@ def target_transaction(connection: BaseDatabaseWrapper, *, snapshot: bool = Fals
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+            cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
         yield pg
 
 

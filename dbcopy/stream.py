@@ -1,12 +1,18 @@
 """The stream step: rows read from SQLite go into PostgreSQL through COPY, each value
 converted where COPY's input differs from what SQLite holds (``dbcopy.values``). A row
-PostgreSQL refuses is named by table, column and key, searched for in the source."""
+PostgreSQL refuses is named by table, column and key, searched for in the source.
+
+psycopg's queued writer sends to the server from a thread of its own while this one reads
+and converts the next rows; into a table emptied in the same transaction, ``COPY ... FREEZE``
+writes the rows already frozen, so the first reads after the load (the rebuild, the
+verification) do not rewrite every page to set hint bits."""
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from dbcopy import sqlite
 from dbcopy.exceptions import CopyFailed
@@ -15,15 +21,23 @@ from dbcopy.tables import Table
 from dbcopy.values import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks, quote, to_postgres_converter
 
 
-def _copy_rows(cursor, table: Table, rows, progress: Progress, total: int, done: int = 0) -> int:
-    """COPY the selected rows into the table; returns how many (``done`` counts earlier
-    chunks of the same table, for the progress display)."""
-    started = done
+def _copy_statement(table: Table, *, freeze: bool = False) -> str:
     columns = ", ".join(quote(c) for c in table.column_names)
+    return f"COPY {quote(table.name)} ({columns}) FROM STDIN" + (" (FREEZE)" if freeze else "")
+
+
+def _copy_rows(
+    cursor, table: Table, rows, progress: Progress, total: int, done: int = 0, emptied=False
+) -> int:
+    """COPY the selected rows into the table; returns how many (``done`` counts earlier
+    chunks of the same table, for the progress display). ``emptied``: the table was
+    truncated in this transaction, so the rows go in frozen."""
+    started = done
     converters = [
         (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
     ]
-    with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+    writer = QueuedLibpqWriter(cursor) if emptied else None  # a whole table: worth a thread
+    with cursor.copy(_copy_statement(table, freeze=emptied), writer=writer) as copy:
         write_row = copy.write_row
         while batch := rows.fetchmany(FETCH_ROWS):
             if converters:
@@ -56,11 +70,13 @@ def refused_rows(source: sqlite3.Connection, table: Table, keys=None) -> Iterato
 
 
 def copy_table(source: sqlite3.Connection, cursor, table: Table, progress: Progress) -> int:
-    """Every row of the table; returns how many."""
+    """Every row of the table, into a table emptied in this transaction; returns how many."""
     total = sqlite.count(source, table)
     progress.table_started(table.name, total)
     with refused_rows(source, table):
-        done = _copy_rows(cursor, table, sqlite.select_rows(source, table), progress, total)
+        done = _copy_rows(
+            cursor, table, sqlite.select_rows(source, table), progress, total, emptied=True
+        )
     progress.table_done(table.name)
     return done
 

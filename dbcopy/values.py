@@ -43,6 +43,11 @@ def sqlite_canonical(column: str, kind: str) -> str:
         return f"quote({c})"  # 'it''s' or NULL: unambiguous whatever the text holds
     if kind == "binary":
         return f"CASE WHEN {c} IS NULL THEN 'N' ELSE lower(hex({c})) END"
+    if kind == "datetime":
+        # PostgreSQL's timestamp text: the fraction without its trailing zeros. Django writes
+        # six digits or none, never ".000000" (a stored value of that shape is refused).
+        trimmed = f"CASE WHEN length({c}) > 19 THEN rtrim(rtrim({c}, '0'), '.') ELSE {c} END"
+        return f"coalesce({trimmed}, 'N')"
     return f"coalesce({c}, 'N')"
 
 
@@ -57,13 +62,11 @@ def pg_canonical(column: str, kind: str) -> str:
     value = {
         "int": f"{c}::text",
         "bool": f"{c}::int::text",
-        "uuid": f"replace({c}::text, '-', '')",
-        # Django writes str(datetime): no fraction when the microseconds are zero.
-        "datetime": (
-            f"regexp_replace(to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
-            r" '\.000000$', '')"
-        ),
-        "date": f"to_char({c}, 'YYYY-MM-DD')",
+        # The 16 bytes in hex: the 32 digits Django stores in SQLite.
+        "uuid": f"encode(uuid_send({c}), 'hex')",
+        # The ISO text of the UTC time (DateStyle ISO, set by target_transaction).
+        "datetime": f"({c} AT TIME ZONE 'UTC')::text",
+        "date": f"{c}::text",
         "duration": f"(extract(epoch from {c}) * 1000000)::bigint::text",
         "binary": f"encode({c}, 'hex')",
     }[kind]
@@ -137,11 +140,11 @@ def _ordered_others(table: Table) -> list:
     return [c for c in others if c.kind == "json"] + [c for c in others if c.kind != "json"]
 
 
-def canonical_select(table: Table, engine: str) -> tuple[str, list]:
-    """SELECT list: the canonical text of the row built in SQL (as bytes on SQLite, sparing
-    a decode and an encode per row), then the raw values of the columns this engine leaves
-    to Python. SQLite builds ids, numbers, times and text; PostgreSQL also builds JSON (its
-    jsonb text is the canonical form). Returns the SQL and the Python-compared columns."""
+def canonical_text(table: Table, engine: str) -> tuple[str, list]:
+    """The SQL of the row's canonical text (as bytes on SQLite, sparing a decode and an encode
+    per row) and the columns this engine leaves to Python, whose raw values follow it. SQLite
+    builds ids, numbers, times and text; PostgreSQL also builds JSON (its jsonb text is the
+    canonical form)."""
     build = sqlite_canonical if engine == "sqlite" else pg_canonical
     parts = [build(c.name, c.kind) for c in table.columns if c.kind in SQL_CANONICAL]
     sql_part = " || ',' || ".join(parts) if parts else "''"
@@ -153,8 +156,14 @@ def canonical_select(table: Table, engine: str) -> tuple[str, list]:
         others = [c for c in others if c.kind != "json"]
     else:
         sql_part = f"CAST({sql_part} AS BLOB)"
-    raw = [quote(c.name) for c in others]
-    return ", ".join([sql_part, *raw]), others
+    return sql_part, others
+
+
+def canonical_select(table: Table, engine: str) -> tuple[str, list]:
+    """SELECT list: the canonical text of the row, then the raw values of the columns this
+    engine leaves to Python. Returns the SQL and the Python-compared columns."""
+    sql_part, others = canonical_text(table, engine)
+    return ", ".join([sql_part, *(quote(c.name) for c in others)]), others
 
 
 def row_bytes(sql_part, raw_values=(), others=()) -> bytes:

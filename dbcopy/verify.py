@@ -10,7 +10,7 @@ the connection given (so a copy verifies what it is about to commit).
 
 import sqlite3
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dbcopy import invariants, postgres, sqlite
@@ -41,6 +41,15 @@ class TableCheck:
         return f"{self.table}: same row count ({self.source_rows}) but the content differs"
 
 
+@dataclass(frozen=True)
+class SourceSums:
+    """The SQLite side of a verification under way in a thread: ``sqlite_sums_of()``'s
+    future, and each table's row count (for the progress)."""
+
+    future: Future[list[tuple[int, int]]]
+    rows: dict[str, int]
+
+
 @dataclass
 class VerifyReport:
     tables: list[TableCheck]
@@ -59,7 +68,13 @@ class VerifyReport:
         return [t.describe() for t in self.tables if not t.ok] + self.invariant_failures
 
 
-def _sqlite_sums(conn: sqlite3.Connection, tables: list[Table], progress: Progress) -> list:
+def sqlite_sums_of(
+    conn: sqlite3.Connection, tables: list[Table], progress: Progress | None = None
+) -> list[tuple[int, int]]:
+    """(rows, checksum) of each table in SQLite. A copy starts this in a thread as soon as
+    the rows are streamed, so that Python hashes the source while PostgreSQL rebuilds the
+    indexes and sums its side."""
+    progress = progress or SilentProgress()
     total = sum(sqlite.count(conn, t) for t in tables)
     progress.start("verifying", total, "rows")
     done = 0
@@ -82,21 +97,35 @@ def verify_tables(
     target_alias: str,
     sqlite_alias: str | None = None,
     sqlite_is_source: bool = True,
+    source_sums: SourceSums | None = None,
     progress: Progress | None = None,
 ) -> VerifyReport:
     """Compare every table. ``pg`` is the psycopg connection of Django's ``target_alias``
     (PostgreSQL), whose invariants are checked; ``sqlite_alias`` names the SQLite file too
-    when it was written (a rollback), so its invariants are checked as well."""
+    when it was written (a rollback), so its invariants are checked as well.
+    ``source_sums``: the SQLite side, already under way in a thread on this same snapshot;
+    PostgreSQL is summed meanwhile."""
     progress = progress or SilentProgress()
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        sqlite_future = pool.submit(_sqlite_sums, sqlite_conn, tables, progress)
-        pg_sums = []
+    if source_sums is not None:
+        # The source is being read already: the progress follows PostgreSQL's tables.
+        progress.start("verifying", sum(source_sums.rows.values()), "rows")
+        pg_sums, done = [], 0
         for table in tables:
-            if sqlite_future.done() and sqlite_future.exception() is not None:
-                break  # a wrong value in SQLite: said below, no need to finish PostgreSQL
             pg_sums.append(postgres.table_sum(pg, table))
-        sqlite_sums = sqlite_future.result()
+            done += source_sums.rows[table.name]
+            progress.update(done)
+        sqlite_sums = source_sums.future.result()
+        progress.finish()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sqlite_future = pool.submit(sqlite_sums_of, sqlite_conn, tables, progress)
+            pg_sums = []
+            for table in tables:
+                if sqlite_future.done() and sqlite_future.exception() is not None:
+                    break  # a wrong value in SQLite: said below, no need to finish PostgreSQL
+                pg_sums.append(postgres.table_sum(pg, table))
+            sqlite_sums = sqlite_future.result()
     failures = invariants.check(target_alias, tables)
     if sqlite_alias is not None:
         failures += invariants.check(sqlite_alias, tables)

@@ -170,6 +170,22 @@ def test_verification_runs_the_invariants_an_app_declares(copied, capsys, monkey
     assert "invariant broken: 1 users named Mallory" in details
 
 
+@pytest.mark.parametrize(
+    "stored",
+    ["2026-03-01 10:00:00", "2026-03-01 10:00:00.100000", "2026-03-01 10:00:00.000001"],
+)
+def test_times_verify_whatever_their_fraction(source, stored):
+    # Django writes six digits of fraction, or none when the microseconds are zero.
+    fill(FILL, users=1)
+    with sqlite3.connect(source) as conn:
+        conn.execute("UPDATE journal_journalentry SET created_at = ?", [stored])
+
+    report = copy.copy_sqlite_to_postgres(source)
+
+    assert report.verification.ok
+    assert {e.created_at.isoformat(" ") for e in JournalEntry.objects.all()} == {stored + "+00:00"}
+
+
 def test_users_who_deleted_all_their_entries_verify(source):
     users = fill(FILL)
     for entry in JournalEntry.objects.using(FILL).filter(user_id=users[0].pk):
