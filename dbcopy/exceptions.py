@@ -2,10 +2,7 @@
 one line and exit non-zero (``management/commands/_common.py``); none leaves the target
 changed."""
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from dbcopy.tables import Table
+from typing import Any
 
 
 class CopyRefused(Exception):
@@ -34,10 +31,8 @@ class BadValue(Exception):
     """A stored value that is not one of its column's kind as Django stores it (or that the
     other engine cannot hold): named by table, column and key, in one line."""
 
-    def __init__(self, table: "Table", column: str, key: Any, value: Any, reason: str):
+    def __init__(self, table: str, pk: str, column: str, key: Any, value: Any, reason: str):
         shown = repr(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        super().__init__(
-            f"{table.name}.{column} of the row with {table.pk} = {key}: {reason} (found {shown})"
-        )
+        super().__init__(f"{table}.{column} of the row with {pk} = {key}: {reason} (found {shown})")

@@ -150,5 +150,5 @@ def bad_value(pg, table: Table, keys=None) -> BadValue | None:
                 for i, (column, _) in enumerate(checked):
                     why, value = found[1 + 2 * i], found[2 + 2 * i]
                     if why is not None:
-                        return BadValue(table, column.name, found[0], value, why)
+                        return BadValue(table.name, table.pk, column.name, found[0], value, why)
     return None

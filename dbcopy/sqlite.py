@@ -171,7 +171,7 @@ def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | N
                 for i, (column, _) in enumerate(checked):
                     why, value = found[1 + 2 * i], found[2 + 2 * i]
                     if why is not None:
-                        return BadValue(table, column.name, found[0], value, why)
+                        return BadValue(table.name, table.pk, column.name, found[0], value, why)
         # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses.
         for column in (c for c in table.columns if c.kind in ("text", "json")):
             rows = conn.execute(
@@ -184,7 +184,9 @@ def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | N
                     try:
                         text = value.decode()
                     except UnicodeDecodeError:
-                        return BadValue(table, column.name, key, value, "text that is not UTF-8")
+                        return BadValue(
+                            table.name, table.pk, column.name, key, value, "text that is not UTF-8"
+                        )
                     if column.kind == "json" and (why := json_problem(text)):
-                        return BadValue(table, column.name, key, text, why)
+                        return BadValue(table.name, table.pk, column.name, key, text, why)
     return None
