@@ -44,6 +44,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
             connection.close_pool()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    yield
+    # Then pytest-django drops the test database, through a connection made from these
+    # settings: on a loaded machine removing its files can outlast the app's statement
+    # timeout, which guards requests, not the suite's teardown.
+    for connection in connections.all():
+        if connection.vendor == "postgresql":
+            connection.settings_dict["OPTIONS"].pop("options", None)
+
+
 @pytest.fixture(autouse=True)
 def _no_throttle_history():
     # Login, refresh and the webhook are rate limited per client address, and every test
