@@ -4,9 +4,11 @@ transactional: all of it is the copy's one transaction."""
 
 from dataclasses import dataclass
 
+import psycopg
 from django.apps import apps
 from django.core.management.color import no_style
 
+from dbcopy.exceptions import CopyFailed
 from dbcopy.tables import Table
 from dbcopy.values import quote
 
@@ -70,7 +72,13 @@ def rebuild(cursor, deferred: Deferred, progress=None) -> None:
     if progress is not None:
         progress.start("rebuilding keys, indexes, foreign keys", len(statements), "steps")
     for done, statement in enumerate(statements, start=1):
-        cursor.execute(statement)
+        try:
+            cursor.execute(statement)
+        except psycopg.IntegrityError as exc:
+            # A hand-edited source: a row pointing at no parent, a key held twice. PostgreSQL
+            # names the table and the key.
+            detail = (exc.diag.message_detail or "").rstrip(".")
+            raise CopyFailed(f"{exc.diag.message_primary}: {detail}") from None
         if progress is not None:
             progress.update(done)
     if progress is not None:

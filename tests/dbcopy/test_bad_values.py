@@ -200,3 +200,25 @@ def test_verify_copy_of_invalid_json_exits_with_one_line_and_no_traceback(source
         f"CommandError: subscriptions_subscriptionevent.payload of the row with id = {event.pk}:"
         " not valid JSON (found '{not json'); nothing was changed"
     ]
+
+
+def test_a_row_pointing_at_no_parent_is_named_and_nothing_is_copied(source):
+    # SQLite checks foreign keys only where a connection turns them on; a hand edit may not.
+    fill(FILL)
+    with sqlite3.connect(source) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute(
+            "UPDATE journal_journalentry SET user_id = 'ffffffffffffffffffffffffffffffff'"
+            " WHERE id = (SELECT min(id) FROM journal_journalentry)"
+        )
+
+    with pytest.raises(CommandError) as failed:
+        call_command("copy_from_sqlite", str(source), "--no-progress")
+
+    assert re.fullmatch(
+        r'insert or update on table "journal_journalentry" violates foreign key constraint'
+        r' "\S+": Key \(user_id\)=\(ffffffff-ffff-ffff-ffff-ffffffffffff\) is not present in'
+        r' table "accounts_user"; the target is unchanged',
+        str(failed.value),
+    )
+    assert not User.objects.exists()
