@@ -324,7 +324,12 @@ def test_a_cutover_stops_if_writes_go_on_under_maintenance(source, flag, monkeyp
     assert writer.started_writing.wait(30)
 
     try:
-        with pytest.raises(CommandError, match="writes went on 2 s after maintenance"):
+        # Usually the change log never goes quiet; on a loaded machine the writer may stall
+        # for the quiet spell, and then the check after the last catch-up stops the cutover.
+        with pytest.raises(
+            CommandError,
+            match=r"writes went on 2 s after maintenance|change\(s\) reached the source after",
+        ):
             call_command("copy_from_sqlite", str(source), "--cutover")
     finally:
         writer.stop.set()
