@@ -37,7 +37,7 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 # durations and errors per alias (dj-database-url cannot name them, so they are swapped in).
 # SQLite's also creates the database file readable by its owner only (ops/backends/sqlite3).
 INSTRUMENTED_ENGINES = {
-    POSTGRES_ENGINE: "django_prometheus.db.backends.postgresql",
+    POSTGRES_ENGINE: "ops.backends.postgresql",
     SQLITE_ENGINE: "ops.backends.sqlite3",
 }
 

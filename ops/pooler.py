@@ -11,12 +11,14 @@ opens new ones on demand), and the one ``migrate`` used gets it for its session.
 """
 
 import logging
+from typing import cast
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import Count, F, Func
 
 from config.database import DB_DEFAULT, POOLER_PGBOUNCER
+from ops.backends.postgresql.base import DatabaseSchemaEditor
 from ops.models import ServerConnection, ServerSetting
 
 logger = logging.getLogger(__name__)
@@ -30,13 +32,9 @@ def apply_statement_timeout(alias: str = DB_DEFAULT) -> None:
     """Make ``DB_STATEMENT_TIMEOUT_MS`` the app role's ``statement_timeout`` in its database."""
     wrapper = connections[alias]
     timeout = statement_timeout_setting()
-    # A role's setting in a database has no ORM form: it is DDL, which Django's schema editor
-    # runs (taking no parameters; the value is a whole number of milliseconds from settings).
+    # A role's setting in a database is DDL: the schema editor of ops.backends.postgresql.
     with wrapper.schema_editor(atomic=False) as editor:
-        name = editor.quote_name(wrapper.settings_dict["NAME"])
-        editor.execute(
-            f"ALTER ROLE CURRENT_USER IN DATABASE {name} SET statement_timeout = '{timeout}'"
-        )
+        cast(DatabaseSchemaEditor, editor).alter_role_setting("statement_timeout", timeout)
     # This connection's own session: an UPDATE of pg_settings is PostgreSQL's SET.
     ServerSetting.objects.using(alias).filter(name="statement_timeout").update(setting=timeout)
     # The server connections PgBouncer keeps idle started with the old value: ended, they
