@@ -53,6 +53,8 @@ def on_post_migrate(sender, using=DB_DEFAULT, **kwargs) -> None:
     ops app as sender, so once per run)."""
     if settings.DB_POOLER != POOLER_PGBOUNCER or using != DB_DEFAULT:
         return
+    if connections[using].vendor != "postgresql":  # a SQLite file migrated in this environment
+        return
     if kwargs.get("plan") is None:  # flush sends the signal too, without a migration plan
         return
     try:

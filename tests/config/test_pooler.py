@@ -83,3 +83,21 @@ def test_migrate_behind_pgbouncer_makes_the_timeout_the_roles_setting(scratch_da
     # A new connection that carries no option of its own starts with the role's setting.
     with psycopg.connect(url.replace("postgres://", "postgresql://")) as fresh:
         assert fresh.execute("SHOW statement_timeout").fetchone()[0] == "4321ms"
+
+
+def test_migrate_of_a_sqlite_file_in_a_pgbouncer_environment_sets_no_role(tmp_path):
+    # The settings' DB_POOLER may be inherited by a command migrating a SQLite file (the copy's
+    # sources are made so): the role's timeout concerns PostgreSQL only.
+    path = tmp_path / "source.sqlite3"
+
+    result = run_manage(
+        "migrate",
+        "--verbosity",
+        "0",
+        env={"DB_POOLER": "pgbouncer", "SQLITE_PATH": str(path), "SECRET_KEY": "k" * 50},
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "statement_timeout" not in result.stderr
+    assert path.stat().st_size > 0
