@@ -94,8 +94,7 @@ class Command(OperatorCommand):
             self.stdout.write(_caught_up(report))
             return
         if cutover:
-            with ExitStack() as stack:
-                self._cutover(stack, path, progress, switch=switch)
+            self._cutover(path, progress, switch=switch)
             return
         with one_line_errors(self, unchanged="the target is unchanged"):
             report = copy.copy_sqlite_to_postgres(
@@ -109,8 +108,7 @@ class Command(OperatorCommand):
             + (f"; changes captured from mark {report.mark}" if capture else "")
         )
 
-    def _cutover(self, stack, path, progress, *, switch=False):
-        """``stack`` holds the plan open until the switch is done."""
+    def _cutover(self, path, progress, *, switch=False):
         master = url = None
         if switch:  # refused before anything is paused
             with one_line_errors(self, unchanged="nothing was paused"):
@@ -123,24 +121,25 @@ class Command(OperatorCommand):
             unchanged = "maintenance stays on, as it was"
         else:
             unchanged = f"maintenance is off: the app goes on writing to {path}"
-        with one_line_errors(self, unchanged=unchanged):
-            plan = stack.enter_context(prepare(path))
-            report = run_cutover(
-                plan,
-                progress=progress,
-                on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
-                on_verified=lambda r: self._verified(r),
-                on_pause=lambda: self._paused(paused),
+        with ExitStack() as stack:  # the plan stays open until the switch is done
+            with one_line_errors(self, unchanged=unchanged):
+                plan = stack.enter_context(prepare(path))
+                report = run_cutover(
+                    plan,
+                    progress=progress,
+                    on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
+                    on_verified=lambda r: self._verified(r),
+                    on_pause=lambda: self._paused(paused),
+                )
+            self.stdout.write(f"writes paused: {_caught_up(report.final)}")
+            if switch:
+                self._switch(plan, progress, master, url, report.final.mark, paused[0])
+                return
+            self.stdout.write(
+                f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
+                "with DATABASE_URL set to this database, check /readyz, then `manage.py "
+                "maintenance off`"
             )
-        self.stdout.write(f"writes paused: {_caught_up(report.final)}")
-        if switch:
-            self._switch(plan, progress, master, url, report.final.mark, paused[0])
-            return
-        self.stdout.write(
-            f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
-            "with DATABASE_URL set to this database, check /readyz, then `manage.py "
-            "maintenance off`"
-        )
 
     def _paused(self, paused):
         paused.append(time.monotonic())
