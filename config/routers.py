@@ -180,6 +180,11 @@ class DatabaseRouter:
         return obj1._state.db == obj2._state.db or None
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
+        model = hints.get("model")
+        if model is not None and not model._meta.managed:
+            # The server's own views (ops.ServerSetting): no table of ours, so never dumped
+            # or loaded (dumpdata and loaddata ask the router, not Meta.managed).
+            return False
         return db in (DB_DEFAULT, DB_ROLLBACK_TARGET)
 
 

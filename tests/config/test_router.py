@@ -2,7 +2,11 @@
 (``TEST={"MIRROR": "default"}``, see tests/conftest.py), so where each query ran is told by
 the connection that ran it."""
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
@@ -152,6 +156,17 @@ def test_only_default_and_the_rollback_target_are_ever_migrated():
     assert router.allow_migrate(DB_COPY_SOURCE, "journal") is False
     assert router.allow_migrate(DB_REPLICA_1, "journal") is False
     assert router.allow_migrate("replica_2", "journal") is False
+
+
+def test_dumpdata_dumps_the_apps_rows_and_not_the_servers_own_views():
+    user = upsert_user(provider="google", provider_subject="dumped")
+    out = StringIO()
+
+    call_command("dumpdata", "--exclude", "contenttypes", "--exclude", "auth", stdout=out)
+
+    dumped = {(row["model"], str(row["pk"])) for row in json.loads(out.getvalue())}
+    assert ("accounts.user", str(user.pk)) in dumped
+    assert not [model for model, _ in dumped if model.startswith("ops.")]
 
 
 def test_rows_read_from_a_replica_may_be_related_to_rows_of_default(replica):
