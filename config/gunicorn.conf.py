@@ -28,7 +28,8 @@ keepalive = env_int("GUNICORN_KEEPALIVE", 5, minimum=0)
 # Recycle workers now and then, staggered, so a slow leak never takes a process down.
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
 max_requests_jitter = max_requests // 10
-# Never load the app in the master: each worker must open its own database pools.
+# Never load the app in the master: each worker must open its own database pools and read the
+# settings (the database target, config/target.py) when it starts.
 preload_app = False
 # The master's pid, for `copy_from_sqlite --cutover --switch` and `copy_to_sqlite --switch`
 # (SIGHUP: new workers read the settings afresh, the old ones finish their requests): only
@@ -64,6 +65,37 @@ _metrics_dir = Path(
 env_setdefault("CACHE_DIR", lambda: tempfile.mkdtemp(prefix="journal-cache-"))
 
 
+# Libraries every worker imports, loaded once here so that a forked worker starts with them
+# (a reload's new workers boot in about a third of the time, on a 2-CPU machine 0.55 s down
+# to 0.17 s each): only modules that neither read the settings nor load an app.
+PRELOADED = (
+    "django.core.handlers.wsgi",
+    "django.contrib.admin",
+    "django.contrib.postgres.fields",
+    "django.db.backends.postgresql.base",
+    "django.db.backends.sqlite3.base",
+    "rest_framework.serializers",
+    "psycopg_pool",
+    "jwt",
+    "redis",
+    "yaml",
+)
+
+
+def _preload_libraries():
+    import importlib
+
+    for module in PRELOADED:
+        importlib.import_module(module)
+    from django.conf import settings
+
+    if settings.configured:  # the workers would inherit these settings and never reread them
+        raise RuntimeError("a preloaded library read Django's settings in gunicorn's master")
+
+
+_preload_libraries()
+
+
 def on_starting(server):
     _metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in _metrics_dir.glob("*.db"):  # a previous run's values
@@ -75,6 +107,26 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    # A worker leaving gracefully (a reload, a stop, max_requests) has answered its last
+    # request: it ends at once instead of tearing the interpreter down, which costs about
+    # 0.3 s of CPU alone and 2 s when the old workers of a reload leave while the new ones
+    # boot on 2 CPUs; `--switch` keeps writes refused until the old workers are gone. Its
+    # database connections are closed first; metrics and logs are already written.
+    leaving = sys.exc_info()[1]  # gunicorn calls this while the worker's SystemExit unwinds
+    if not (worker.booted and isinstance(leaving, SystemExit) and leaving.code in (0, None)):
+        return  # a boot failure, a timeout, a crash: its exit code tells the master
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def post_worker_init(worker):

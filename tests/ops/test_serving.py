@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from dbcopy.switch import reload_workers, workers
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -198,3 +200,18 @@ def test_the_control_socket_is_opened_where_gunicorn_control_socket_names(tmp_pa
         client.connect(str(path))
 
     assert not path.exists()  # removed when the server stops
+
+
+def test_a_reload_replaces_every_worker_and_the_new_ones_serve(tmp_path):
+    with Server(tmp_path, GUNICORN_WORKERS="2") as server:
+        master = server.process.pid
+        old = workers(master)
+        reload_workers(master)  # SIGHUP, then back once none of the old workers is left
+        new = workers(master)
+        status = get(server.base, "/healthz")[0]
+
+    assert len(old) == 2 and len(new) == 2 and not old & new
+    assert status == 200
+    log = server.stderr.read_text()
+    assert log.count("Worker exiting") >= 2
+    assert "exited with code" not in log  # each old worker left with exit code 0
