@@ -37,6 +37,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ is first on the path: the project goes next, for bench.machine.
+sys.path.insert(1, str(ROOT))
+from bench.machine import cpu_model  # noqa: E402
+
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 PG_DATABASE = "bench_api"
@@ -403,7 +407,7 @@ def median_run(runs):
 def print_table(all_results, args):
     print()
     print(
-        f"machine: {os.cpu_count()} cores, {platform_name()}; {time.strftime('%Y-%m-%d')}; "
+        f"machine: {os.cpu_count()} cores, {cpu_model()}; {time.strftime('%Y-%m-%d')}; "
         f"gunicorn {args.workers} sync workers; wrk {args.threads} thread(s), "
         f"{args.connections} connections, {args.seconds} s a run, median of {args.rounds}"
     )
@@ -422,16 +426,6 @@ def print_table(all_results, args):
             line += f"{ours / figures['peer']['rps']:>10.2f}{ours / figures['bare']['rps']:>10.2f}"
             print(line)
     print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
-
-
-def platform_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def main():

@@ -14,7 +14,7 @@ tokens, 50k subscriptions with events), then prints seconds, rows/s and peak mem
     moving it to PostgreSQL (`end to end: writes refused for S s`, from the client's first
     refused write to its first write accepted on PostgreSQL).
 
-    .venv/bin/python bench/copy.py [--entries 1000000] [--skip-pgloader] ...
+    .venv/bin/python bench/copy.py [--entries 1000000] [--runs 3] [--switch] [--skip-pgloader] ...
 
 Needs a PostgreSQL server it may create databases on (--pg, default the local one).
 """
@@ -27,6 +27,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -37,6 +38,10 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ is first on the path: the project goes next, for bench.machine.
+sys.path.insert(1, str(ROOT))
+from bench.machine import cpu_model  # noqa: E402
+
 PYTHON = sys.executable
 WORDS = ["journal", "today", "caf\u00e9", "\u65e5\u8a18", "tab\there", "line\nbreak", "\\N", "ok"]
 
@@ -362,9 +367,17 @@ print(n)
 """
 
 
+def fresh_copy(path, copy):
+    """A copy of the SQLite file without the WAL of an earlier copy of the same name (a
+    server stopped mid-write leaves one, and SQLite would replay it into this file)."""
+    for leftover in (Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copy(path, copy)
+
+
 def measure_online(pg, path, workdir, rate, db="bench_online"):
     online = workdir / "online.sqlite3"
-    shutil.copy(path, online)
+    fresh_copy(path, online)
     fresh_database(pg, db)
     url = f"{pg}/{db}"
     pause, ack = workdir / "paused", workdir / "paused.ack"
@@ -473,7 +486,7 @@ def serve(env, workdir):
 
 def measure_switch(pg, path, workdir, rate, db="bench_switch"):
     online = workdir / "switch.sqlite3"
-    shutil.copy(path, online)
+    fresh_copy(path, online)
     fresh_database(pg, db)
     url = f"{pg}/{db}"
     state = {
@@ -537,6 +550,9 @@ def main():
     )
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--writes-per-second", type=float, default=200)
+    parser.add_argument(
+        "--runs", type=int, default=3, help="interleaved runs of each side; medians are printed"
+    )
     parser.add_argument("--skip-pgloader", action="store_true")
     parser.add_argument("--skip-dumpdata", action="store_true")
     parser.add_argument("--skip-online", action="store_true")
@@ -568,38 +584,78 @@ def main():
         f"{time.monotonic() - started:.0f} s"
     )
 
-    log("copy_from_sqlite, full size")
     prefix = args.db_prefix
-    big = measure_copy(args.pg, big_path, f"{prefix}_copy")
-    log("copy_from_sqlite, small size")
-    little = measure_copy(args.pg, small_path, f"{prefix}_small")
-    log("psql \\copy ceiling")
     tables = list(counts)  # every table of the schema, as the ceiling rebuilds all of them
-    ceiling = measure_ceiling(args.pg, f"{prefix}_copy", workdir, tables)
-    pgloader = None if args.skip_pgloader else measure_pgloader(args.pg, big_path, workdir)
-    if not args.skip_pgloader:
-        log("pgloader" + (" (not installed: apt-get install pgloader)" if pgloader is None else ""))
-    dumpdata = None if args.skip_dumpdata else measure_dumpdata(args.pg, small_path, workdir)
-    online = None
-    if not args.skip_online:
-        log("online mode (writer running)")
-        online = measure_online(
-            args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_online"
+    dumpdata = None
+    runs = []
+    # Each run measures every side once, in turn, so that a busy spell of the machine falls
+    # on all of them rather than on one; the figures printed are the medians over the runs.
+    for n in range(1, args.runs + 1):
+        log(f"run {n} of {args.runs}")
+        run = {}
+        log("  copy_from_sqlite, full size")
+        run["big"] = measure_copy(args.pg, big_path, f"{prefix}_copy")
+        log("  copy_from_sqlite, small size")
+        run["small"] = measure_copy(args.pg, small_path, f"{prefix}_small")
+        log("  psql \\copy ceiling")
+        run["ceiling"] = measure_ceiling(args.pg, f"{prefix}_copy", workdir, tables)
+        if not args.skip_pgloader:
+            pgloader = measure_pgloader(args.pg, big_path, workdir)
+            log(
+                "  pgloader"
+                + (" (not installed: apt-get install pgloader)" if not pgloader else "")
+            )
+            if pgloader:
+                run["pgloader"] = pgloader
+        if not args.skip_online:
+            for size, path in (("big", big_path), ("small", small_path)):
+                log(f"  online mode, {size} size (writer running)")
+                run[f"online_{size}"] = measure_online(
+                    args.pg, path, workdir, args.writes_per_second, db=f"{prefix}_online"
+                )
+        if args.switch:
+            log("  online mode with --switch (gunicorn serving, a client writing)")
+            run["switch"] = measure_switch(
+                args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_switch"
+            )
+        runs.append(run)
+    if not args.skip_dumpdata:
+        log("dumpdata | loaddata, small size")
+        dumpdata = measure_dumpdata(args.pg, small_path, workdir)
+
+    def med(*path):
+        values = []
+        for run in runs:
+            value = run
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                values.append(value)
+        return statistics.median(values) if values else None
+
+    def spread(a, b):
+        """The run-by-run ratios a/b, lowest to highest."""
+        ratios = sorted(
+            run[a[0]][a[1]] / run[b] if isinstance(b, str) else run[a[0]][a[1]] / run[b[0]][b[1]]
+            for run in runs
+            if a[0] in run
         )
-    switched = None
-    if args.switch:
-        log("online mode with --switch (gunicorn serving, a client writing)")
-        switched = measure_switch(
-            args.pg, big_path, workdir, args.writes_per_second, db=f"{prefix}_switch"
-        )
+        return f"{ratios[0]:.2f} to {ratios[-1]:.2f}" if ratios else "-"
 
     def rate(n, s):
         return f"{n / s:>12,.0f}"
 
+    big = {key: med("big", key) for key in runs[0]["big"]}
+    little = {key: med("small", key) for key in runs[0]["small"]}
+    ceiling = med("ceiling")
+    pgloader = (
+        {key: med("pgloader", key) for key in ("wall", "rss")} if med("pgloader", "wall") else None
+    )
     print()
     print(
-        f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; "
-        f"{rows:,} rows ({big_path.stat().st_size / 1e6:.0f} MB SQLite)"
+        f"machine: {os.cpu_count()} cores, {cpu_model()}; {time.strftime('%Y-%m-%d')}; "
+        f"{rows:,} rows ({big_path.stat().st_size / 1e6:.0f} MB SQLite); "
+        f"medians of {len(runs)} interleaved run(s)"
     )
     print(f"{'':42}{'seconds':>9}{'rows/s':>13}{'peak MB':>9}")
     print(
@@ -623,6 +679,7 @@ def main():
         f"{'small size: copy_from_sqlite':42}{little['copy']:>9.2f}"
         f"{rate(small_rows, little['copy'])}{little['rss']:>9.0f}"
     )
+    print(f"{'  whole command':42}{little['wall']:>9.2f}")
     print(
         f"{'small size: verify_copy':42}{little['verify_wall']:>9.2f}"
         f"{'':>13}{little['verify_rss']:>9.0f}"
@@ -636,31 +693,49 @@ def main():
         print(f"{'  extrapolated to the full size':42}{total * rows / small_rows:>9.0f}")
     print()
     print(
-        f"copy / ceiling: {big['copy'] / ceiling:.2f}x"
-        + (f"; pgloader / copy: {pgloader['wall'] / big['copy']:.1f}x" if pgloader else "")
+        f"copy / ceiling: {big['copy'] / ceiling:.2f} (runs: {spread(('big', 'copy'), 'ceiling')})"
     )
     print(
-        "verify_copy / copy_from_sqlite (whole commands): "
-        f"{big['verify_wall'] / big['wall']:.2f}x; peak memory "
-        f"{little['rss']:.0f} MB at {small_counts['journal_journalentry']:,} entries, "
-        f"{big['rss']:.0f} MB at {counts['journal_journalentry']:,}"
+        f"whole command / ceiling: {big['wall'] / ceiling:.2f} "
+        f"(runs: {spread(('big', 'wall'), 'ceiling')})"
     )
-    if online:
-        print(f"online: {online['writes']} writes by the writer while it ran")
-        for line in online["rounds"]:
-            print(f"online: {line}")
-        print(f"online: {online['final']}")
+    if pgloader:
         print(
-            f"writes paused for {online['paused']:.2f} s at {rows:,} rows (maintenance on to "
-            "verified: quiet wait, last catch-up and its rows' check; every table was verified "
-            f"while the writer ran); the cutover command took {online['cutover_process']:.2f} s"
+            f"pgloader / copy: {pgloader['wall'] / big['copy']:.2f} "
+            f"(runs: {spread(('pgloader', 'wall'), ('big', 'copy'))})"
         )
-
-    if switched:
+    print(
+        f"peak memory: {max(little['rss'], little['verify_rss']):.0f} MB at "
+        f"{small_counts['journal_journalentry']:,} entries, "
+        f"{max(big['rss'], big['verify_rss']):.0f} MB at {counts['journal_journalentry']:,}"
+    )
+    print(
+        f"verify_copy / copy_from_sqlite (whole commands): {big['verify_wall'] / big['wall']:.2f}"
+    )
+    for size, n_rows in (("big", rows), ("small", small_rows)):
+        key = f"online_{size}"
+        if key not in runs[0]:
+            continue
+        last = runs[-1][key]
+        print(f"online, {n_rows:,} rows: {last['writes']} writes by the writer (last run)")
+        for line in last["rounds"]:
+            print(f"online, {n_rows:,} rows: {line}")
+        print(f"online, {n_rows:,} rows: {last['final']}")
+        paused = sorted(run[key]["paused"] for run in runs)
         print(
-            f"switch: {switched['writes']} writes accepted through the API; {switched['switched']}"
+            f"writes paused for {med(key, 'paused'):.2f} s at {n_rows:,} rows (runs: "
+            f"{paused[0]:.2f} to {paused[-1]:.2f}; maintenance on to verified: quiet wait, last "
+            "catch-up and its rows' check; every table was verified while the writer ran); the "
+            f"cutover command took {med(key, 'cutover_process'):.2f} s"
         )
-        print(f"end to end: writes refused for {switched['refused']:.2f} s")
+    if "switch" in runs[0]:
+        last = runs[-1]["switch"]
+        print(f"switch: {last['writes']} writes accepted through the API; {last['switched']}")
+        refused = sorted(run["switch"]["refused"] for run in runs)
+        print(
+            f"end to end: writes refused for {med('switch', 'refused'):.2f} s at {rows:,} rows "
+            f"(runs: {refused[0]:.2f} to {refused[-1]:.2f})"
+        )
 
 
 if __name__ == "__main__":

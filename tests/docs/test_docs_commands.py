@@ -75,8 +75,10 @@ RUN_BY = {
         "quota.py", "--small", "--large", "--requests", "--warm-up", "--legs", "--pg"
     ),
     ".venv/bin/python bench/copy.py [--users 100000] [--entries 1000000] [--tokens 200000] "
-    "[--subscriptions 50000] [--writes-per-second 200] [--skip-pgloader] [--skip-dumpdata] "
-    "[--skip-online]": bench("copy.py", "--users", "--entries", "--skip-pgloader"),
+    "[--subscriptions 50000] [--writes-per-second 200] [--runs 3] [--switch] [--skip-pgloader] "
+    "[--skip-dumpdata] [--skip-online]": bench(
+        "copy.py", "--users", "--entries", "--runs", "--switch", "--skip-pgloader"
+    ),
     # docs/operations.md
     "make serve": MAKEFILE_SERVE,
     "python manage.py collectstatic --noinput": MAKEFILE_SERVE,
