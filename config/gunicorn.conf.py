@@ -96,7 +96,26 @@ def _preload_libraries():
 _preload_libraries()
 
 
+def _check_settings():
+    """The settings, read once in an interpreter of their own before any worker starts: a
+    configuration error stops the server with its one-line reason, instead of each worker
+    meeting it in turn while the master boots new ones."""
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise SystemExit(lines[-1] if lines else f"the settings failed ({result.returncode})")
+
+
 def on_starting(server):
+    _check_settings()
     _metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in _metrics_dir.glob("*.db"):  # a previous run's values
         stale.unlink()

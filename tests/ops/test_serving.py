@@ -215,3 +215,23 @@ def test_a_reload_replaces_every_worker_and_the_new_ones_serve(tmp_path):
     log = server.stderr.read_text()
     assert log.count("Worker exiting") >= 2
     assert "exited with code" not in log  # each old worker left with exit code 0
+
+
+def test_a_configuration_error_stops_the_server_with_its_reason(tmp_path):
+    env = Server(tmp_path).env
+    del env["SECRET_KEY"]  # DEBUG is off
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "configuration error: SECRET_KEY is required when DEBUG is off (set SECRET_KEY or DEBUG=1)"
+    )
+    assert "Traceback" not in result.stderr
+    assert "Booting worker" not in result.stderr  # not one worker started into the error
