@@ -27,7 +27,7 @@ $(UV):
 # bytecode to be written at first import, which never happens where PYTHONDONTWRITEBYTECODE is
 # set; every command and gunicorn worker would then compile Django and the rest from source
 # at each start (about 2 s of a command's 3.4 s start-up on a 2-CPU machine).
-$(STAMP): pyproject.toml uv.lock | $(UV)
+$(STAMP): pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --quiet --locked --compile-bytecode --python $(PY) --extra dev --extra bench || { \
 		echo "make install failed; if uv.lock is out of date with pyproject.toml: make lock" >&2; \
 		exit 1; }

@@ -562,6 +562,8 @@ def main():
         help="also --cutover --switch with the app served by gunicorn and a client writing",
     )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     sizes = {
