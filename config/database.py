@@ -37,7 +37,7 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 # durations and errors per alias (dj-database-url cannot name them, so they are swapped in).
 # SQLite's also creates the database file readable by its owner only (ops/backends/sqlite3).
 INSTRUMENTED_ENGINES = {
-    POSTGRES_ENGINE: "ops.backends.postgresql",
+    POSTGRES_ENGINE: "django_prometheus.db.backends.postgresql",
     SQLITE_ENGINE: "ops.backends.sqlite3",
 }
 
@@ -102,7 +102,7 @@ def postgres_config(
     """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout.
 
     Behind PgBouncer (``pooler="pgbouncer"``) nothing may rely on a server session: the
-    timeout is the role's setting in the database (``ops.pooler``, applied by ``migrate``)
+    timeout is PgBouncer's to set on every server connection (``ops.pooler`` checks it)
     instead of a startup parameter, and querysets' ``iterator()`` uses client-side cursors
     (a named cursor would outlive its transaction's server connection).
 

@@ -154,11 +154,13 @@ def worker_exit(server, worker):
 
 def post_worker_init(worker):
     # Once per server, in its first worker (the app is loaded there, the master stays free of
-    # it): warn when the workers may open more connections than PostgreSQL allows.
+    # it): warn when the workers may open more connections than PostgreSQL allows, and when
+    # behind PgBouncer the server's statement timeout is not DB_STATEMENT_TIMEOUT_MS.
     if worker.age != 1:
         return
     from ops.budget import budget_problem
+    from ops.pooler import statement_timeout_problem
 
-    problem = budget_problem(worker.cfg.workers)
-    if problem is not None:
-        worker.log.warning(problem)
+    for problem in (budget_problem(worker.cfg.workers), statement_timeout_problem()):
+        if problem is not None:
+            worker.log.warning(problem)

@@ -1,6 +1,5 @@
 from django.apps import AppConfig
 from django.core.signals import request_finished
-from django.db.models.signals import post_migrate
 
 
 class OpsConfig(AppConfig):
@@ -17,7 +16,3 @@ class OpsConfig(AppConfig):
         # Connected after Django's own close_old_connections, so the request's connection is
         # already back in the pool when the gauges are read.
         request_finished.connect(metrics.update_pool_gauges, dispatch_uid="journal_pool_gauges")
-        # Behind PgBouncer, migrate sets the statement timeout as the role's setting.
-        from ops.pooler import on_post_migrate
-
-        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="journal_pooler_timeout")

@@ -1,7 +1,11 @@
-"""System checks of the site's own settings (``manage.py check``, ``check --deploy``)."""
+"""System checks of the site's own settings (``manage.py check``, ``check --deploy``, and with
+``--database default`` or in ``migrate``, the database's)."""
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+
+from config.database import DB_DEFAULT
+from ops.pooler import statement_timeout_problem
 
 W001 = Warning(
     "HTTPS=1 with NUM_PROXIES=0: behind the TLS proxy every client has the proxy's address, so "
@@ -19,3 +23,22 @@ def check_client_addresses(app_configs, **kwargs):
     if settings.HTTPS and settings.REST_FRAMEWORK.get("NUM_PROXIES", 0) == 0:
         return [W001]
     return []
+
+
+@register(Tags.database)
+def check_statement_timeout(app_configs, databases=None, **kwargs):
+    """Behind PgBouncer the statement timeout is PgBouncer's to set (``ops.pooler``): say when
+    the server connection in force has another one than ``DB_STATEMENT_TIMEOUT_MS``."""
+    if not databases or DB_DEFAULT not in databases:
+        return []
+    problem = statement_timeout_problem(DB_DEFAULT)
+    if problem is None:
+        return []
+    return [
+        Warning(
+            problem,
+            hint="The app cannot set it through PgBouncer: docs/operations.md, "
+            "'Behind PgBouncer', shows where it goes.",
+            id="ops.W002",
+        )
+    ]

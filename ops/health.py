@@ -46,7 +46,7 @@ def direct_connection(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> ps
 
 
 def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str | None:
-    """``None`` if the database of ``alias`` answers ``SELECT 1`` within ``timeout`` seconds,
+    """``None`` if the database of ``alias`` accepts a connection within ``timeout`` seconds,
     else the reason in one line.
 
     PostgreSQL is asked on a connection of its own rather than one from the pool: a pool that
@@ -57,11 +57,12 @@ def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str |
     wrapper = connections[alias]
     try:
         if wrapper.vendor == "postgresql":
-            with direct_connection(alias, timeout=timeout) as conn:
-                conn.execute("SELECT 1")
+            # Connected is answered: the server authenticated this role to this database (and
+            # libpq checked target_session_attrs), which a server starting up, shutting down
+            # or in recovery for a read-write URL refuses.
+            direct_connection(alias, timeout=timeout).close()
         else:
-            with wrapper.cursor() as cursor:
-                cursor.execute("SELECT 1")
+            wrapper.ensure_connection()  # the file opens; a damaged one fails the next query
     except Exception as exc:  # any failure means "not reachable": the reason is reported
         return _first_line(exc)
     return None

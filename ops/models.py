@@ -1,6 +1,4 @@
-"""What the site's runtime reads of the database server itself; it keeps no tables of its own.
-(Having a models module also makes Django send ``post_migrate`` for the ops app, which
-``ops.pooler`` hooks.)"""
+"""What the site's runtime reads of the database server itself; it keeps no tables of its own."""
 
 from django.db import models
 
@@ -17,19 +15,3 @@ class ServerSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.setting}"
-
-
-class ServerConnection(models.Model):
-    """A row of PostgreSQL's ``pg_stat_activity`` view: one connection to the server."""
-
-    pid = models.IntegerField(primary_key=True)
-    datname = models.TextField()
-    usename = models.TextField()
-    state = models.TextField()
-
-    class Meta:
-        managed = False  # the server's own view: never created, migrated or copied
-        db_table = "pg_stat_activity"
-
-    def __str__(self) -> str:
-        return f"{self.pid} ({self.usename}@{self.datname}, {self.state})"

@@ -1,14 +1,14 @@
-"""DB_POOLER=pgbouncer: the statement timeout travels as the role's setting, applied by
-migrate, instead of a startup parameter PgBouncer refuses; no server-side cursors."""
+"""DB_POOLER=pgbouncer: no startup parameter PgBouncer refuses and no server-side cursors; the
+statement timeout is PgBouncer's to set, and the app says when the server's is not
+DB_STATEMENT_TIMEOUT_MS."""
 
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from config.database import DB_DEFAULT, database_config
-from ops.health import direct_connection
+from config.database import database_config
+from tests.ops.test_serving import Server
 from tests.processes import run_manage
 from tests.resilience.server import database_url_for_tests
 
@@ -51,43 +51,65 @@ def test_an_unknown_pooler_stops_start_up_with_one_line(tmp_path):
     )
 
 
-@pytest.fixture
-def scratch_database(db):
-    name = f"pooler_{uuid.uuid4().hex[:12]}"
-    with direct_connection(DB_DEFAULT) as server:  # autocommit: CREATE DATABASE needs it
-        server.execute(f'CREATE DATABASE "{name}"')
-    base = database_url_for_tests().rsplit("/", 1)[0]
-    yield name, f"{base}/{name}"
-    with direct_connection(DB_DEFAULT) as server:
-        server.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def server_timeout_ms() -> int:
+    """The statement timeout a connection to the test database starts with when it asks for
+    none (behind the leg's PgBouncer: its connect_query's)."""
+    url = database_url_for_tests().replace("postgres://", "postgresql://")
+    with psycopg.connect(url) as fresh:
+        row = fresh.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        (setting,) = row.fetchone() or ("",)
+    return int(setting)
+
+
+def behind_pgbouncer(timeout_ms: int) -> dict[str, str]:
+    """The environment of an app told it is behind PgBouncer, on the test database (reached
+    straight or through the leg's PgBouncer, whose connect_query sets the timeout)."""
+    return {
+        "DATABASE_URL": database_url_for_tests(),
+        "DB_POOLER": "pgbouncer",
+        "DB_STATEMENT_TIMEOUT_MS": str(timeout_ms),
+        "SECRET_KEY": "k" * 50,
+    }
 
 
 @pytest.mark.postgres_only
-def test_migrate_behind_pgbouncer_makes_the_timeout_the_roles_setting(scratch_database):
-    name, url = scratch_database
+@pytest.mark.django_db
+def test_check_names_a_server_timeout_that_is_not_the_apps_and_where_to_set_it():
+    in_force = server_timeout_ms()
 
-    result = run_manage(
-        "migrate",
-        "--verbosity",
-        "0",
-        env={
-            "DATABASE_URL": url,
-            "DB_POOLER": "pgbouncer",
-            "DB_STATEMENT_TIMEOUT_MS": "4321",
-            "SECRET_KEY": "k" * 50,
-        },
-        timeout=300,
-    )
+    other = run_manage("check", "--database", "default", env=behind_pgbouncer(in_force + 1))
+    same = run_manage("check", "--database", "default", env=behind_pgbouncer(in_force))
 
-    assert result.returncode == 0, result.stderr
-    # A new connection that carries no option of its own starts with the role's setting.
-    with psycopg.connect(url.replace("postgres://", "postgresql://")) as fresh:
-        assert fresh.execute("SHOW statement_timeout").fetchone()[0] == "4321ms"
+    assert other.returncode == 0, other.stderr  # a warning: the app still serves
+    assert "ops.W002" in other.stderr
+    assert (
+        f"the server's is {in_force} ms behind PgBouncer, DB_STATEMENT_TIMEOUT_MS is "
+        f"{in_force + 1}; add connect_query='SET statement_timeout = {in_force + 1}'"
+    ) in other.stderr
+    assert same.returncode == 0, same.stderr
+    assert "ops.W002" not in same.stderr + same.stdout
+    assert "no issues" in same.stdout
 
 
-def test_migrate_of_a_sqlite_file_in_a_pgbouncer_environment_sets_no_role(tmp_path):
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_warns_at_start_when_the_servers_timeout_is_not_the_apps(tmp_path):
+    in_force = server_timeout_ms()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "same").mkdir()
+
+    with Server(tmp_path / "other", GUNICORN_WORKERS="1", **behind_pgbouncer(in_force + 7)) as a:
+        pass
+    with Server(tmp_path / "same", GUNICORN_WORKERS="1", **behind_pgbouncer(in_force)) as b:
+        pass
+
+    assert f"DB_STATEMENT_TIMEOUT_MS is {in_force + 7}" in a.stderr.read_text()
+    assert "statement timeout" not in b.stderr.read_text()
+
+
+def test_sqlite_in_a_pgbouncer_environment_has_no_timeout_to_check(tmp_path):
     # The settings' DB_POOLER may be inherited by a command migrating a SQLite file (the copy's
-    # sources are made so): the role's timeout concerns PostgreSQL only.
+    # sources are made so): the server's timeout concerns PostgreSQL only.
     path = tmp_path / "source.sqlite3"
 
     result = run_manage(
@@ -99,5 +121,5 @@ def test_migrate_of_a_sqlite_file_in_a_pgbouncer_environment_sets_no_role(tmp_pa
     )
 
     assert result.returncode == 0, result.stderr
-    assert "statement_timeout" not in result.stderr
+    assert "statement timeout" not in result.stderr
     assert path.stat().st_size > 0

@@ -147,7 +147,7 @@ def test_every_configured_database_goes_through_the_metrics_wrappers(tmp_path):
 
     lines = setting_lines(result)
     databases = next(line for line in lines if line.startswith("DATABASES = "))
-    assert databases.count("'ENGINE': 'ops.backends.postgresql'") == 2
+    assert databases.count("'ENGINE': 'django_prometheus.db.backends.postgresql'") == 2
     assert "'replica_1'" in databases
     assert "DATABASE_REPLICAS = ['replica_1']" in lines
 
