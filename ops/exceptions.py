@@ -6,7 +6,8 @@ can show the first problem without walking the map.
 
 import logging
 
-from django.db import InterfaceError, OperationalError
+import psycopg
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
@@ -40,8 +41,25 @@ def _first_message(data) -> str:
     return str(data)
 
 
-def api_exception_handler(exc, context):
+def connection_failed(exc: BaseException) -> bool:
+    """The database could not answer on this connection: the server or the pool failed it
+    (``OperationalError``, ``InterfaceError``), or the driver got replies it cannot pair with
+    its command: psycopg's own ``InternalError``, which has no SQLSTATE (behind PgBouncer, a
+    server connection killed as it is handed out leaves its error ahead of the next command's
+    reply: "received 2 results from command 'BEGIN'"). A server's ``InternalError`` (a SQLSTATE
+    such as an aborted transaction's) is a fault of the request, not of the connection."""
     if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    cause = exc.__cause__
+    return (
+        isinstance(exc, InternalError)
+        and isinstance(cause, psycopg.InternalError)
+        and cause.sqlstate is None
+    )
+
+
+def api_exception_handler(exc, context):
+    if connection_failed(exc):
         lines = str(exc).strip().splitlines()
         logger.warning("database unavailable: %s", lines[0] if lines else type(exc).__name__)
         exc = DatabaseUnavailable()
