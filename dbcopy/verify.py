@@ -115,6 +115,8 @@ def verify_tables(
             pg_sums.append(postgres.table_sum(pg, table))
             done += source_sums.rows[table.name]
             progress.update(done)
+        # PostgreSQL checks the invariants while the thread finishes the source's side.
+        failures = invariants.check(target_alias, tables)
         sqlite_sums = source_sums.future.result()
         progress.finish()
     else:
@@ -125,8 +127,8 @@ def verify_tables(
                 if sqlite_future.done() and sqlite_future.exception() is not None:
                     break  # a wrong value in SQLite: said below, no need to finish PostgreSQL
                 pg_sums.append(postgres.table_sum(pg, table))
+            failures = invariants.check(target_alias, tables)  # while the thread finishes
             sqlite_sums = sqlite_future.result()
-    failures = invariants.check(target_alias, tables)
     if sqlite_alias is not None:
         failures += invariants.check(sqlite_alias, tables)
     checks = []
