@@ -24,7 +24,7 @@ from config.env import (
     env_url_prefix,
     parse_auth_providers,
 )
-from config.target import database_target
+from config.target import database_target, target_path
 from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,9 +117,7 @@ DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
 DB_POOLER = env_choice("DB_POOLER", POOLERS)
 # DATABASE_URL set wins; else the database target file (config/target.py) when it exists, as
 # `copy_from_sqlite --cutover --switch` and `copy_to_sqlite --switch` leave it; else SQLite.
-DATABASE_TARGET_PATH = Path(env_str("DATABASE_TARGET_PATH", "data/database_target"))
-if not DATABASE_TARGET_PATH.is_absolute():
-    DATABASE_TARGET_PATH = BASE_DIR / DATABASE_TARGET_PATH
+DATABASE_TARGET_PATH = target_path(env_str("DATABASE_TARGET_PATH"), base_dir=BASE_DIR)
 DATABASE_TARGET = database_target(
     env_str("DATABASE_URL"),
     target_path=DATABASE_TARGET_PATH,

@@ -18,6 +18,14 @@ from config.env import ConfigError
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 SQLITE_SCHEME = "sqlite:///"
+DEFAULT_TARGET_PATH = "data/database_target"
+
+
+def target_path(value: str | None, *, base_dir: Path) -> Path:
+    """The file ``DATABASE_TARGET_PATH`` names (``value``; unset: the default), a relative
+    path taken from ``base_dir``."""
+    path = Path(value.strip() if value and value.strip() else DEFAULT_TARGET_PATH)
+    return path if path.is_absolute() else base_dir / path
 
 
 @dataclass(frozen=True)

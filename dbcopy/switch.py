@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from config.target import write_target
+from config.target import target_path, write_target
 from dbcopy.exceptions import CopyFailed, CopyRefused
 
 # Longer than gunicorn's graceful timeout (30 s by default): an old worker's last request.
@@ -38,7 +38,41 @@ def gunicorn_master() -> int:
         cmdline = b""
     if b"gunicorn" not in cmdline:
         raise CopyRefused(f"{hint}: gunicorn (pid {pid} in {path}) is not running")
+    _check_workers_read_the_target(pid)
     return pid
+
+
+def served_environment(master: int) -> dict[str, str]:
+    """The environment gunicorn's master started with, which its workers inherit."""
+    raw = Path(f"/proc/{master}/environ").read_bytes()
+    pairs = (item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+    return dict(pairs)
+
+
+def _check_workers_read_the_target(master: int) -> None:
+    """Refused (before anything is paused) when the new workers would not serve what the
+    database target file names: ``DATABASE_URL`` set in their environment wins over the file,
+    and another ``DATABASE_TARGET_PATH`` is another file. Either way the reload would leave
+    the app on the database it serves, and maintenance would then go off there."""
+    try:
+        env = served_environment(master)
+    except OSError as exc:
+        raise CopyRefused(
+            f"--switch: the environment of gunicorn (pid {master}) is unreadable ({exc.strerror})"
+        ) from None
+    if env.get("DATABASE_URL", "").strip():
+        raise CopyRefused(
+            f"--switch: gunicorn (pid {master}) runs with DATABASE_URL set, which wins over the "
+            "database target file, so its workers would stay where they are: serve with "
+            "DATABASE_URL unset (`make serve`), or move the app by hand"
+        )
+    theirs = target_path(env.get("DATABASE_TARGET_PATH"), base_dir=settings.BASE_DIR)
+    ours = Path(settings.DATABASE_TARGET_PATH)
+    if theirs.resolve() != ours.resolve():
+        raise CopyRefused(
+            f"--switch: gunicorn (pid {master}) reads the database target file {theirs}, this "
+            f"command writes {ours}: give both the same DATABASE_TARGET_PATH"
+        )
 
 
 def workers(master: int) -> set[int]:

@@ -224,3 +224,50 @@ def test_switch_without_a_running_gunicorn_is_refused_before_anything_pauses(
 def test_switch_goes_with_cutover_only(source):
     with pytest.raises(CommandError, match=r"^--switch goes with --cutover only$"):
         call_command("copy_from_sqlite", str(source), "--catch-up", "--switch")
+
+
+@pytest.mark.parametrize(
+    ("served_with", "reason"),
+    [
+        (
+            lambda tmp_path: {"DATABASE_URL": pg_url_of_the_tests()},
+            "runs with DATABASE_URL set, which wins over the database target file, so its "
+            "workers would stay where they are: serve with DATABASE_URL unset (`make serve`), "
+            "or move the app by hand",
+        ),
+        (
+            lambda tmp_path: {"DATABASE_TARGET_PATH": str(tmp_path / "elsewhere")},
+            "reads the database target file {tmp_path}/elsewhere, this command writes "
+            "{tmp_path}/database_target: give both the same DATABASE_TARGET_PATH",
+        ),
+    ],
+    ids=["database-url-set", "another-target-file"],
+)
+def test_switch_is_refused_before_anything_pauses_when_the_workers_would_not_move(
+    source, tmp_path, state, settings, served_with, reason
+):
+    # Either way the reload would leave the app where it is, and maintenance would then go
+    # off on the database the operator is leaving.
+    fill(FILL, users=1)
+    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
+    settings.MAINTENANCE_FLAG_PATH = tmp_path / "maintenance.flag"
+    settings.DATABASE_TARGET_PATH = tmp_path / "database_target"
+    settings.GUNICORN_PID_FILE = tmp_path / "gunicorn.pid"
+    added = JournalEntry.objects.count()
+    (tmp_path / "server").mkdir()
+    served = {**state, "SQLITE_PATH": str(source), "GUNICORN_WORKERS": "1"}
+
+    with Server(tmp_path / "server", **{**served, **served_with(tmp_path)}) as server:
+        master = server.process.pid
+        with pytest.raises(CommandError) as cutover:
+            call_command("copy_from_sqlite", str(source), "--cutover", "--switch")
+        with pytest.raises(CommandError) as rollback:
+            call_command("copy_to_sqlite", str(tmp_path / "back.sqlite3"), "--switch")
+
+    expected = f"--switch: gunicorn (pid {master}) " + reason.format(tmp_path=tmp_path)
+    assert str(cutover.value) == expected
+    assert str(rollback.value) == expected
+    assert not (tmp_path / "maintenance.flag").exists()
+    assert not (tmp_path / "database_target").exists()
+    assert not (tmp_path / "back.sqlite3").exists()
+    assert JournalEntry.objects.count() == added  # the capture copy only, nothing caught up
