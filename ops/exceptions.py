@@ -5,6 +5,7 @@ can show the first problem without walking the map.
 """
 
 import logging
+import re
 
 import psycopg
 from django.db import InterfaceError, InternalError, OperationalError
@@ -13,6 +14,9 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+# psycopg's words for replies it cannot pair with the command it sent.
+UNPAIRED_REPLIES = re.compile(r"received \d+ results from command ")
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -43,11 +47,13 @@ def _first_message(data) -> str:
 
 def connection_failed(exc: BaseException) -> bool:
     """The database could not answer on this connection: the server or the pool failed it
-    (``OperationalError``, ``InterfaceError``), or the driver got replies it cannot pair with
-    its command: psycopg's own ``InternalError``, which has no SQLSTATE (behind PgBouncer, a
-    server connection killed as it is handed out leaves its error ahead of the next command's
-    reply: "received 2 results from command 'BEGIN'"). A server's ``InternalError`` (a SQLSTATE
-    such as an aborted transaction's) is a fault of the request, not of the connection."""
+    (``OperationalError``, ``InterfaceError``), or the driver got more replies than its command
+    asks for. Behind PgBouncer, a server connection killed as it is handed out leaves its error
+    ahead of the next command's reply, and psycopg raises its own ``InternalError`` (no
+    SQLSTATE): "received 2 results from command 'BEGIN'" (or 'COMMIT'), then closes the
+    connection. A server's ``InternalError`` (a SQLSTATE, such as an aborted transaction's) and
+    psycopg's other ones (a value it cannot dump) are faults of the request, not of the
+    connection."""
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     cause = exc.__cause__
@@ -55,6 +61,7 @@ def connection_failed(exc: BaseException) -> bool:
         isinstance(exc, InternalError)
         and isinstance(cause, psycopg.InternalError)
         and cause.sqlstate is None
+        and UNPAIRED_REPLIES.match(str(cause)) is not None
     )
 
 

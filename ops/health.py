@@ -46,23 +46,23 @@ def direct_connection(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> ps
 
 
 def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str | None:
-    """``None`` if the database of ``alias`` accepts a connection within ``timeout`` seconds,
+    """``None`` if the database of ``alias`` answers ``SELECT 1`` within ``timeout`` seconds,
     else the reason in one line.
 
     PostgreSQL is asked on a connection of its own rather than one from the pool: a pool that
     cannot connect keeps its callers waiting for its whole checkout timeout (10 s) before it
     gives up, while a refused or timed-out connection fails at once. With several hosts in
     DATABASE_URL libpq tries each in turn (``timeout`` each), so with
-    ``target_session_attrs=read-write`` the answer is whether any host accepts writes now."""
+    ``target_session_attrs=read-write`` the answer is whether any host accepts writes now.
+    The query is what reaches PostgreSQL behind PgBouncer, which accepts connections itself."""
     wrapper = connections[alias]
     try:
         if wrapper.vendor == "postgresql":
-            # Connected is answered: the server authenticated this role to this database (and
-            # libpq checked target_session_attrs), which a server starting up, shutting down
-            # or in recovery for a read-write URL refuses.
-            direct_connection(alias, timeout=timeout).close()
+            with direct_connection(alias, timeout=timeout) as conn:
+                conn.execute("SELECT 1")
         else:
-            wrapper.ensure_connection()  # the file opens; a damaged one fails the next query
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
     except Exception as exc:  # any failure means "not reachable": the reason is reported
         return _first_line(exc)
     return None

@@ -12,7 +12,7 @@ default``, ``migrate``).
 """
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import connections
 
 from config.database import DB_DEFAULT, POOLER_PGBOUNCER
 from ops.health import probe_database
@@ -40,7 +40,7 @@ def statement_timeout_problem(alias: str = DB_DEFAULT) -> str | None:
         return None
     try:
         in_force = statement_timeout_in_force(alias)
-    except DatabaseError:  # gone since the probe: /readyz reports it
+    except Exception:  # noqa: BLE001 (gone since the probe: /readyz reports it)
         return None
     finally:
         # Outside any request (gunicorn's start) nothing gives the connection back to the
@@ -50,8 +50,9 @@ def statement_timeout_problem(alias: str = DB_DEFAULT) -> str | None:
     wanted = settings.DB_STATEMENT_TIMEOUT_MS
     if in_force == wanted:
         return None
+    server = f"{in_force} ms" if in_force else "none"
     return (
-        f"statement timeout: the server's is {in_force} ms behind PgBouncer, "
-        f"DB_STATEMENT_TIMEOUT_MS is {wanted}; add connect_query='SET statement_timeout = "
-        f"{wanted}' to the database's line in pgbouncer.ini"
+        f"statement timeout: the server's is {server} behind PgBouncer, DB_STATEMENT_TIMEOUT_MS "
+        f"is {wanted}; set connect_query='SET statement_timeout = {wanted}' on the database's "
+        "line in pgbouncer.ini"
     )

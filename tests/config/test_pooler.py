@@ -82,9 +82,11 @@ def test_check_names_a_server_timeout_that_is_not_the_apps_and_where_to_set_it()
 
     assert other.returncode == 0, other.stderr  # a warning: the app still serves
     assert "ops.W002" in other.stderr
+    server = f"{in_force} ms" if in_force else "none"  # 0: PostgreSQL's "no timeout"
     assert (
-        f"the server's is {in_force} ms behind PgBouncer, DB_STATEMENT_TIMEOUT_MS is "
-        f"{in_force + 1}; add connect_query='SET statement_timeout = {in_force + 1}'"
+        f"the server's is {server} behind PgBouncer, DB_STATEMENT_TIMEOUT_MS is "
+        f"{in_force + 1}; set connect_query='SET statement_timeout = {in_force + 1}' on the "
+        "database's line in pgbouncer.ini"
     ) in other.stderr
     assert same.returncode == 0, same.stderr
     assert "ops.W002" not in same.stderr + same.stdout

@@ -35,3 +35,12 @@ def test_a_servers_internal_error_is_not_taken_for_a_lost_connection():
 
     assert aborted.sqlstate == "25P02"
     assert api_exception_handler(as_django_raises_it(aborted), context={}) is None
+
+
+def test_the_drivers_other_internal_errors_stay_faults_of_the_request():
+    # psycopg's own, without a SQLSTATE, but about a value it cannot send: retrying would
+    # meet it again.
+    undumpable = psycopg.InternalError("cannot dump lists of mixed types")
+
+    assert undumpable.sqlstate is None
+    assert api_exception_handler(as_django_raises_it(undumpable), context={}) is None
