@@ -9,7 +9,7 @@ authentication with a real access token, DRF, the service, the database; no sock
 median, p90 and p99 latency of each are printed with the ratio large/small of the medians.
 
     .venv/bin/python bench/quota.py [--small 10] [--large 100000] [--requests 300]
-                                    [--legs sqlite] [--pg postgresql://...]
+                                    [--legs sqlite] [--pg postgresql://...] [--profile N]
 
 The app's production settings (DEBUG=0) are used, with the quota and the write rate limit
 raised so that neither stops the benchmark. The PostgreSQL leg creates the database
@@ -82,6 +82,10 @@ def percentile(values, pct):
 def measure(args):
     """Runs inside the leg's environment (a subprocess): migrate, seed, time."""
     sys.path[0] = str(ROOT)  # run as a script, bench/ would be first on the path
+    import cProfile  # here: bench/copy.py would shadow the `copy` module these import
+    import io
+    import pstats
+
     import django
 
     django.setup()
@@ -99,7 +103,11 @@ def measure(args):
     }
     body = json.dumps({"content": "A day at the caf\u00e9, written from the benchmark."})
     timings = {label: [] for label in clients}
+    profiler = None
     for round_number in range(args.warm_up + args.requests):
+        if args.profile and round_number == args.warm_up:
+            profiler = cProfile.Profile()
+            profiler.enable()
         for label, client in clients.items():  # in turn, so noise hits both alike
             before = time.perf_counter()
             response = client.post("/api/v1/journal/entries", body, content_type="application/json")
@@ -109,6 +117,11 @@ def measure(args):
             if round_number >= args.warm_up:
                 timings[label].append(elapsed * 1000)
     result = {"vendor": connection.vendor, "seed_seconds": seeded}
+    if profiler is not None:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+        result["profile"] = out.getvalue()
     for label, values in timings.items():
         result[label] = {
             "p50": statistics.median(values),
@@ -153,6 +166,8 @@ def run_leg(leg, args):
             str(args.requests),
             "--warm-up",
             str(args.warm_up),
+            "--profile",
+            str(args.profile),
         ],
         cwd=ROOT,
         env=leg_env(database),
@@ -170,6 +185,13 @@ def main():
     parser.add_argument("--large", type=int, default=100_000, help="entries of the second user")
     parser.add_argument("--requests", type=int, default=300, help="timed POSTs of each user")
     parser.add_argument("--warm-up", type=int, default=20, help="untimed POSTs of each user")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the timed requests (cProfile) and print the N costliest functions",
+    )
     parser.add_argument("--legs", default="sqlite")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     if len(sys.argv) > 1 and sys.argv[1] == "_measure":
@@ -189,6 +211,10 @@ def main():
             print(f"{leg:10}{count:>9,}{f['p50']:>9.2f}{f['p90']:>9.2f}{f['p99']:>9.2f}")
         ratio = result["large"]["p50"] / result["small"]["p50"]
         print(f"{leg:10}{'ratio of the medians, large/small:':>36} {ratio:.2f}x")
+    for leg, result in results:
+        if "profile" in result:
+            print(f"\n== {leg}: where the timed requests spent their time (cumulative)")
+            print(result["profile"])
 
 
 if __name__ == "__main__":

@@ -45,9 +45,10 @@ def total_journal_bytes(*, user: User) -> int:
     return used or 0
 
 
-def quota_bytes_for_user(*, user: User) -> int:
-    """The premium quota while the user has an active or grace subscription, else the free one."""
-    if has_entitled_subscription(user=user):
+def quota_bytes_for_user(*, user: User, using: str | None = None) -> int:
+    """The premium quota while the user has an active or grace subscription, else the free one
+    (read on ``using``, else where the router sends reads)."""
+    if has_entitled_subscription(user=user, using=using):
         return settings.JOURNAL_QUOTA_PREMIUM_BYTES
     return settings.JOURNAL_QUOTA_FREE_BYTES
 

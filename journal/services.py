@@ -1,20 +1,39 @@
-"""Writes of the journal. Each checks the size limit and the user's quota under a lock on
-the user's row, in the same transaction as the write, so concurrent writes of one user can
-never take it past its quota. Each also moves the user's usage row (bytes and entries) in that
-transaction: the quota check reads that one row, whatever the journal's size."""
+"""Writes of the journal, each with a short critical section: the Python work (the size, the
+entry limit, the quota in force from the user's subscriptions, the entry read before an
+update or a delete) is done before the transaction; inside it, one conditional UPDATE of the
+user's usage row is at once the lock (concurrent writers of one user queue on it), the quota
+check and the count (its row count says whether the write fits), beside the write of the entry
+itself. An update or a delete writes its entry first, conditional on the size it read (the
+entry's own lock, and the proof that the usage moves by the right amount), then the usage
+row; an insert takes the usage row, then adds a row nobody else can hold. No writer waits for
+another lock while it holds the usage row, so writers of one user cannot deadlock. On SQLite
+every write transaction holds the whole database's write lock, so the length of these
+transactions is the install's ceiling of writes per second.
+
+The quota in force is read before the transaction: a subscription that changes meanwhile puts
+the write on the side of the change that it read, and never past that quota."""
 
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Count, F, Sum
+from django.utils import timezone
 
 from accounts.locks import lock_user
 from accounts.models import User
-from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
+from journal.exceptions import AccountGone, EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
-from journal.selectors import get_journal_entry, quota_bytes_for_user, total_journal_bytes
+from journal.selectors import quota_bytes_for_user
+
+# An update or a delete whose entry changed between its read and its transaction reads it
+# again; past this many tries (only under a storm of writes to one entry) it is not found.
+ENTRY_WRITE_TRIES = 5
+
+
+class _EntryChanged(Exception):
+    """The entry is not the one read before the transaction: roll back and read it again."""
 
 
 def content_size(content: str) -> int:
@@ -28,83 +47,122 @@ def _check_entry_size(size: int) -> None:
         )
 
 
-def _check_quota(*, user: User, used_after: int) -> None:
-    quota = quota_bytes_for_user(user=user)
-    if used_after > quota:
-        raise QuotaExceeded(f"This would use {used_after} bytes of a {quota}-byte quota.")
+def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) -> None:
+    """Move the user's usage row by these amounts if the bytes stay within ``quota`` (always
+    when they shrink): one conditional UPDATE, which is also the lock of the user's writes.
+    Raise QuotaExceeded when they would not fit."""
+    usage = JournalUsage.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id)
+    fitting = usage.filter(bytes_used__lte=quota - growth) if growth > 0 else usage
+    moves = {"bytes_used": F("bytes_used") + growth, "entries": F("entries") + entries}
+    if fitting.update(**moves):
+        return
+    used = usage.values_list("bytes_used", flat=True).first()
+    if used is None:
+        # The user's first write: no row yet. First writes of one user take the user's lock
+        # (nothing else is held yet), so one of them creates the row and the others move it.
+        if not lock_user(user_id=user_id):
+            raise AccountGone()
+        if fitting.update(**moves):
+            return
+        used = usage.values_list("bytes_used", flat=True).first()
+        if used is None and growth <= quota:
+            JournalUsage.objects.using(DEFAULT_DB_ALIAS).create(
+                user_id=user_id, bytes_used=max(growth, 0), entries=max(entries, 0)
+            )
+            return
+    raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
 
 
-def _add_to_usage(*, user_id: uuid.UUID, bytes_used: int, entries: int) -> None:
-    """Move the user's usage row by these amounts, creating it on the first write. The caller
-    holds the lock on the user's row, so no other writer can create it meanwhile."""
-    moved = JournalUsage.objects.filter(pk=user_id).update(
-        bytes_used=F("bytes_used") + bytes_used, entries=F("entries") + entries
-    )
-    if not moved:
-        JournalUsage.objects.create(user_id=user_id, bytes_used=bytes_used, entries=entries)
+def _entry_as_read(*, user: User, entry_id: uuid.UUID) -> JournalEntry:
+    """The user's entry as the primary holds it (its size decides the usage's move)."""
+    entry = JournalEntry.objects.using(DEFAULT_DB_ALIAS).filter(user=user, pk=entry_id).first()
+    if entry is None:
+        raise EntryNotFound()
+    return entry
 
 
 def insert_journal_entry(*, user: User, content: str) -> JournalEntry:
     """Add an entry if it fits the entry limit and the user's quota."""
     size = content_size(content)
     _check_entry_size(size)
+    quota = quota_bytes_for_user(user=user, using=DEFAULT_DB_ALIAS)
+    entry = JournalEntry(user=user, content=content, size_bytes=size)
     with transaction.atomic():
-        lock_user(user_id=user.pk)
-        _check_quota(user=user, used_after=total_journal_bytes(user=user) + size)
-        entry = JournalEntry.objects.create(user=user, content=content, size_bytes=size)
-        _add_to_usage(user_id=user.pk, bytes_used=size, entries=1)
-        return entry
+        _move_usage(user_id=user.pk, growth=size, entries=1, quota=quota)
+        entry.save(force_insert=True, using=DEFAULT_DB_ALIAS)
+    return entry
 
 
 def update_journal_entry(*, user: User, entry_id: uuid.UUID, content: str) -> JournalEntry:
     """Replace an entry's content; the old size is given back before the quota check."""
     size = content_size(content)
     _check_entry_size(size)
-    with transaction.atomic():
-        lock_user(user_id=user.pk)
-        entry = get_journal_entry(user=user, entry_id=entry_id)
+    quota = quota_bytes_for_user(user=user, using=DEFAULT_DB_ALIAS)
+    for _ in range(ENTRY_WRITE_TRIES):
+        entry = _entry_as_read(user=user, entry_id=entry_id)
         growth = size - entry.size_bytes
-        if growth > 0:
-            _check_quota(user=user, used_after=total_journal_bytes(user=user) + growth)
-        entry.content = content
-        entry.size_bytes = size
-        entry.save(update_fields=["content", "size_bytes", "updated_at"])
-        if growth:
-            _add_to_usage(user_id=user.pk, bytes_used=growth, entries=0)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                # Still the size read: else another write came between.
+                if (
+                    not JournalEntry.objects.using(DEFAULT_DB_ALIAS)
+                    .filter(pk=entry.pk, size_bytes=entry.size_bytes)
+                    .update(content=content, size_bytes=size, updated_at=now)
+                ):
+                    raise _EntryChanged()
+                if growth:
+                    _move_usage(user_id=user.pk, growth=growth, entries=0, quota=quota)
+        except _EntryChanged:
+            continue
+        entry.content, entry.size_bytes, entry.updated_at = content, size, now
         return entry
+    raise EntryNotFound()
 
 
 def delete_journal_entry(*, user: User, entry_id: uuid.UUID) -> None:
     """Delete one of the user's entries, giving its bytes back."""
-    with transaction.atomic():
-        lock_user(user_id=user.pk)
-        size = (
-            JournalEntry.objects.filter(user=user, pk=entry_id)
-            .values_list("size_bytes", flat=True)
-            .first()
-        )
-        if size is None:
-            raise EntryNotFound()
-        JournalEntry.objects.filter(pk=entry_id).delete()
-        _add_to_usage(user_id=user.pk, bytes_used=-size, entries=-1)
+    for _ in range(ENTRY_WRITE_TRIES):
+        entry = _entry_as_read(user=user, entry_id=entry_id)
+        try:
+            with transaction.atomic():
+                deleted, _ = (
+                    JournalEntry.objects.using(DEFAULT_DB_ALIAS)
+                    .filter(pk=entry.pk, size_bytes=entry.size_bytes)
+                    .delete()
+                )
+                if not deleted:
+                    raise _EntryChanged()
+                _move_usage(user_id=user.pk, growth=-entry.size_bytes, entries=-1, quota=0)
+        except _EntryChanged:
+            continue
+        return
+    raise EntryNotFound()
+
+
+def _lock_usage(*, user_ids: Iterable[uuid.UUID]) -> None:
+    """Lock these users' usage rows, in primary key order (so two lockers cannot deadlock):
+    their writers queue behind the caller until its transaction ends."""
+    usages = JournalUsage.objects.using(DEFAULT_DB_ALIAS).select_for_update().order_by("pk")
+    list(usages.filter(pk__in=list(user_ids)).values_list("pk"))
 
 
 def delete_journal_entries(*, entry_ids: Iterable[uuid.UUID]) -> int:
     """Delete these entries, whoever owns them (staff, in the admin), giving each owner their
-    bytes back; returns how many were deleted. Owners are locked in primary key order, so two
-    such deletions cannot deadlock."""
+    bytes back; returns how many were deleted. The owners' usage rows are locked in primary
+    key order, so two such deletions cannot deadlock."""
     entry_ids = list(entry_ids)
     with transaction.atomic():
-        entries = JournalEntry.objects.filter(pk__in=entry_ids)
-        owners = sorted(set(entries.values_list("user_id", flat=True)))
-        for owner in owners:
-            lock_user(user_id=owner)
+        entries = JournalEntry.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=entry_ids)
+        _lock_usage(user_ids=set(entries.values_list("user_id", flat=True)))
         # Read again under the locks: an owner may have deleted some meanwhile.
         removed = (
             entries.order_by().values("user_id").annotate(size=Sum("size_bytes"), n=Count("id"))
         )
         for row in removed:
-            _add_to_usage(user_id=row["user_id"], bytes_used=-row["size"], entries=-row["n"])
+            JournalUsage.objects.using(DEFAULT_DB_ALIAS).filter(pk=row["user_id"]).update(
+                bytes_used=F("bytes_used") - row["size"], entries=F("entries") - row["n"]
+            )
         deleted, _ = entries.delete()
         return deleted
 
@@ -113,8 +171,16 @@ def recount_journal_usage(*, user: User) -> None:
     """Set the user's usage row from their entries (one sum over them), for entries that were
     written without the services: a bulk load, a repair."""
     with transaction.atomic():
-        lock_user(user_id=user.pk)
+        lock_user(user_id=user.pk)  # the first writes of a user, which create the row
+        _lock_usage(user_ids=[user.pk])  # every other write
         totals = JournalEntry.objects.filter(user=user).aggregate(
             bytes_used=Sum("size_bytes", default=0), entries=Count("id")
         )
         JournalUsage.objects.update_or_create(user_id=user.pk, defaults=totals)
+
+
+def lock_usage_of_deleted_user(*, instance: User, **_signal_kwargs: object) -> None:
+    """Before a user's rows are deleted (``pre_delete``, inside the deletion's transaction):
+    wait for the journal writes of that user in flight, and hold off the next ones, so that
+    the deletion sees every entry that was written."""
+    _lock_usage(user_ids=[instance.pk])

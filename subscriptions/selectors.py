@@ -17,9 +17,11 @@ def get_active_subscription_for_user(*, user: User) -> Subscription | None:
     )
 
 
-def has_entitled_subscription(*, user: User) -> bool:
-    """Whether the user has a subscription in ``active`` or ``grace`` (the premium quota)."""
-    return Subscription.objects.filter(user=user, status__in=ENTITLED_STATUSES).exists()
+def has_entitled_subscription(*, user: User, using: str | None = None) -> bool:
+    """Whether the user has a subscription in ``active`` or ``grace`` (the premium quota), read
+    on ``using``, else where the router sends reads."""
+    subscriptions = Subscription.objects.db_manager(using)
+    return subscriptions.filter(user=user, status__in=ENTITLED_STATUSES).exists()
 
 
 def count_entitled_subscriptions() -> int:

@@ -3,9 +3,11 @@ import random
 import pytest
 from django.db.models import Count, Sum
 
+from accounts.models import User
+from accounts.services import delete_user
 from journal import services
-from journal.exceptions import EntryNotFound, QuotaExceeded
-from journal.models import JournalEntry
+from journal.exceptions import AccountGone, EntryNotFound, QuotaExceeded
+from journal.models import JournalEntry, JournalUsage
 from journal.selectors import journal_usage
 from tests.tokens.test_concurrency import race
 
@@ -111,3 +113,29 @@ def test_racing_deletes_of_one_entry_give_its_bytes_back_once(user):
     assert outcomes.count(None) == 1
     assert sum(isinstance(o, EntryNotFound) for o in outcomes) == THREADS - 1
     assert usage_and_entries(user) == ((4, 1), (4, 1))
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_writes_racing_the_deletion_of_their_user_are_deleted_with_it_or_refused(user, attempt):
+    services.insert_journal_entry(user=user, content="first")  # the usage row exists
+    # Each request loads its own user.
+    work = iter(
+        [("delete", User.objects.get(pk=user.pk))]
+        + [("write", User.objects.get(pk=user.pk)) for _ in range(THREADS - 1)]
+    )
+
+    def act():
+        kind, own = next(work)
+        if kind == "delete":
+            return delete_user(user=own)
+        return services.insert_journal_entry(user=own, content="racing the deletion")
+
+    outcomes = race(act, count=THREADS)
+
+    assert all(o is None or isinstance(o, JournalEntry | AccountGone) for o in outcomes), outcomes
+    assert outcomes.count(None) == 1  # the deletion itself never fails
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not JournalEntry.objects.filter(user_id=user.pk).exists()
+    assert not JournalUsage.objects.filter(pk=user.pk).exists()
