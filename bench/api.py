@@ -5,7 +5,8 @@ the app under gunicorn with its production settings (DEBUG=0, sync workers) plus
 benchmark's views (DJANGO_SETTINGS_MODULE=bench.settings, URLs in bench/urls.py) on a free
 loopback port, drives it with wrk from a separate process and prints requests/s, p50, p99 and
 errors (non-2xx answers and socket errors) for four endpoints: list 20 entries, create an
-entry, refresh a token and GET me. Each is measured three ways:
+entry (all as one user, and spread over --users users in turn, no two writes of one user at
+once: what a journaling app lives), refresh a token and GET me. Each is measured three ways:
 
 - ours: the app's endpoint under /api/v1/;
 - peer: the same endpoint as DRF's and simplejwt's documentation write it (bench/peer_views.py
@@ -16,7 +17,10 @@ entry, refresh a token and GET me. Each is measured three ways:
   the ceiling of this stack.
 
 The three take turns for --rounds runs each and the median run of each is printed, with the
-ratios ours/peer and ours/bare.
+ratios ours/peer and ours/bare. On SQLite it then prints the whole install's write ceiling:
+--ceiling-workers workers (5) written to by twice as many connections, writes spread over
+every user, ours against bare (one write lock per database file: the length of a write
+transaction bounds it).
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 3] [--connections 4]
                                   [--legs sqlite,postgres] [--pg postgresql://...]
@@ -59,6 +63,21 @@ function request()
 end
 """
 
+# args: the token file. Each request writes as the next user of the file, in turn: with fewer
+# connections than users, no two writes of one user are in flight together.
+MANY_WRITERS_LUA = """
+local tokens, count = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+end
+function request()
+  count = count + 1
+  local token = tokens[(count % #tokens) + 1]
+  return wrk.format("POST", nil, {["Authorization"] = "Bearer " .. token,
+                                  ["Content-Type"] = "application/json"}, BODY)
+end
+"""
+
 # Each endpoint three ways, in the order they take turns: the app, the textbook, the ceiling.
 VARIANTS = ("ours", "peer", "bare")
 PREFIXES = {"ours": "/api/v1/", "peer": "/bench/peer/", "bare": "/bench/bare/"}
@@ -66,6 +85,8 @@ SCENARIOS = [
     # kind, label, path under each prefix
     ("list", "list 20 entries", "journal/entries?limit=20"),
     ("create", "create an entry", "journal/entries"),
+    # What a journaling app lives: writes of many users, no two at once of one user.
+    ("create_many", "create, 1000 users", "journal/entries"),
     ("refresh", "refresh a token", "auth/refresh"),
     ("me", "GET me", "me"),
 ]
@@ -175,7 +196,17 @@ def seed(args):
             "bare": issue_refresh_token(user=users[2]).access,
         },
         "pools": {},
+        "writers": {},
     }
+    # A token of every user for each variant, for the writes spread over many users.
+    for variant in VARIANTS:
+        if variant == "peer":
+            lines = [str(PeerRefreshToken.for_user(user).access_token) for user in users]
+        else:
+            lines = [issue_refresh_token(user=user).access for user in users]
+        path = Path(args.workdir) / f"writers-{variant}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        out["writers"][variant] = str(path)
     expires = now + timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
     for pool, variant in enumerate(("ours", "bare")):  # the app's refresh tokens
         sessions = Session.objects.bulk_create(
@@ -216,9 +247,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(env, workdir, label):
+def start_gunicorn(env, workdir, label, **extra):
     port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", **{k: str(v) for k, v in extra.items()}}
     out = open(workdir / f"gunicorn-{label}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [GUNICORN, "-c", "config/gunicorn.conf.py", "config.wsgi"],
@@ -356,6 +387,7 @@ def run_leg(name, database, args):
         json_header = "Content-Type: application/json"
         body = json.dumps({"content": "A day at the caf\u00e9, written from the benchmark."})
         refresh_lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
+        many_lua = f"BODY = {json.dumps(body)}\n" + MANY_WRITERS_LUA
         spent = dict.fromkeys(VARIANTS, 0)  # refresh tokens used so far from each pool
         for kind, label, subpath in SCENARIOS:
             # The variants take turns, and the median run of each is kept: a burst of noise
@@ -368,6 +400,14 @@ def run_leg(name, database, args):
                     if kind in ("list", "me"):
                         reader = f"Authorization: Bearer {seeded['reader'][variant]}"
                         figures = wrk(port, path, args, headers=[reader])
+                    elif kind == "create_many":
+                        figures = wrk(
+                            port,
+                            path,
+                            args,
+                            script=many_lua,
+                            script_args=[seeded["writers"][variant]],
+                        )
                     elif kind == "create":
                         writer = f"Authorization: Bearer {seeded['writer'][variant]}"
                         figures = wrk(
@@ -396,7 +436,38 @@ def run_leg(name, database, args):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    return results
+    ceiling = None
+    if name == "sqlite" and args.ceiling_workers:
+        ceiling = write_ceiling(env, seeded, body, args)
+    return results, ceiling
+
+
+def write_ceiling(env, seeded, body, args):
+    """SQLite's whole-install ceiling: writes spread over every user, from --ceiling-workers
+    workers and twice as many connections, ours against bare (one write lock per database,
+    so the length of a write transaction is what bounds it)."""
+    workdir = Path(args.workdir)
+    proc, port = start_gunicorn(env, workdir, "ceiling", GUNICORN_WORKERS=args.ceiling_workers)
+    many_lua = f"BODY = {json.dumps(body)}\n" + MANY_WRITERS_LUA
+    ceiling_args = argparse.Namespace(**{**vars(args), "connections": 2 * args.ceiling_workers})
+    runs = {variant: [] for variant in ("ours", "bare")}
+    try:
+        for round_number in range(1, args.rounds + 1):
+            for variant in runs:
+                log(f"   SQLite write ceiling: {variant}, round {round_number} ({args.seconds} s)")
+                runs[variant].append(
+                    wrk(
+                        port,
+                        PREFIXES[variant] + "journal/entries",
+                        ceiling_args,
+                        script=many_lua,
+                        script_args=[seeded["writers"][variant]],
+                    )
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {variant: median_run(figures) for variant, figures in runs.items()}
 
 
 def median_run(runs):
@@ -415,7 +486,7 @@ def print_table(all_results, args):
     for variant in VARIANTS:
         header += f"{variant + ' req/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
     print(header + f"{'ours/peer':>10}{'ours/bare':>10}")
-    for leg, results in all_results:
+    for leg, (results, _ceiling) in all_results:
         for label, figures in results:
             line = f"{leg:10}{label:17}"
             for variant in VARIANTS:
@@ -426,6 +497,17 @@ def print_table(all_results, args):
             line += f"{ours / figures['peer']['rps']:>10.2f}{ours / figures['bare']['rps']:>10.2f}"
             print(line)
     print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
+    for leg, (_results, ceiling) in all_results:
+        if ceiling is None:
+            continue
+        ours, bare = ceiling["ours"], ceiling["bare"]
+        print(
+            f"{leg} whole-install write ceiling ({args.ceiling_workers} workers, "
+            f"{2 * args.ceiling_workers} connections, writes over {args.users} users): "
+            f"ours {ours['rps']:.0f}/s (p99 {ours['p99']:.1f} ms, errors "
+            f"{ours['non2xx']}+{ours['socket']}), bare {bare['rps']:.0f}/s (p99 "
+            f"{bare['p99']:.1f} ms), ours/bare {ours['rps'] / bare['rps']:.2f}"
+        )
 
 
 def main():
@@ -438,6 +520,12 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument(
+        "--ceiling-workers",
+        type=int,
+        default=5,
+        help="workers of the SQLite write-ceiling run (0: no such run)",
+    )
     parser.add_argument("--entries-per-user", type=int, default=20)
     parser.add_argument(
         "--refresh-pool",
