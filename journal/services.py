@@ -10,11 +10,14 @@ another lock while it holds the usage row, so writers of one user cannot deadloc
 every write transaction holds the whole database's write lock, so the length of these
 transactions is the install's ceiling of writes per second.
 
-The quota in force is read before the transaction: a subscription that changes meanwhile puts
-the write on the side of the change that it read, and never past that quota."""
+The quota is known before the transaction: first the one every user has (most writes fit it,
+whatever the subscriptions), and only for a write past it the quota in force, read from the
+user's subscriptions. A subscription that changes meanwhile puts the write on the side of
+the change that it read, and never past that quota."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -26,6 +29,8 @@ from accounts.models import User
 from journal.exceptions import AccountGone, EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
 from journal.selectors import quota_bytes_for_user
+
+T = TypeVar("T")
 
 # An update or a delete whose entry changed between its read and its transaction reads it
 # again; past this many tries (only under a storm of writes to one entry) it is not found.
@@ -73,6 +78,21 @@ def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) ->
     raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
 
 
+def _within_quota(*, user: User, write: Callable[[int], T]) -> T:
+    """``write(quota)`` with the quota every user has whatever their subscriptions (the smaller
+    of the free and the premium one): most writes fit it, and so need not read the user's
+    subscriptions. Only a write that does not fit reads the quota in force (from the primary)
+    and runs again with it."""
+    floor = min(settings.JOURNAL_QUOTA_FREE_BYTES, settings.JOURNAL_QUOTA_PREMIUM_BYTES)
+    try:
+        return write(floor)
+    except QuotaExceeded:
+        quota = quota_bytes_for_user(user=user, using=DEFAULT_DB_ALIAS)
+        if quota <= floor:
+            raise
+        return write(quota)
+
+
 def _entry_as_read(*, user: User, entry_id: uuid.UUID) -> JournalEntry:
     """The user's entry as the primary holds it (its size decides the usage's move)."""
     entry = JournalEntry.objects.using(DEFAULT_DB_ALIAS).filter(user=user, pk=entry_id).first()
@@ -85,39 +105,45 @@ def insert_journal_entry(*, user: User, content: str) -> JournalEntry:
     """Add an entry if it fits the entry limit and the user's quota."""
     size = content_size(content)
     _check_entry_size(size)
-    quota = quota_bytes_for_user(user=user, using=DEFAULT_DB_ALIAS)
     entry = JournalEntry(user=user, content=content, size_bytes=size)
-    with transaction.atomic():
-        _move_usage(user_id=user.pk, growth=size, entries=1, quota=quota)
-        entry.save(force_insert=True, using=DEFAULT_DB_ALIAS)
-    return entry
+
+    def write(quota: int) -> JournalEntry:
+        with transaction.atomic():
+            _move_usage(user_id=user.pk, growth=size, entries=1, quota=quota)
+            entry.save(force_insert=True, using=DEFAULT_DB_ALIAS)
+        return entry
+
+    return _within_quota(user=user, write=write)
 
 
 def update_journal_entry(*, user: User, entry_id: uuid.UUID, content: str) -> JournalEntry:
     """Replace an entry's content; the old size is given back before the quota check."""
     size = content_size(content)
     _check_entry_size(size)
-    quota = quota_bytes_for_user(user=user, using=DEFAULT_DB_ALIAS)
-    for _ in range(ENTRY_WRITE_TRIES):
-        entry = _entry_as_read(user=user, entry_id=entry_id)
-        growth = size - entry.size_bytes
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                # Still the size read: else another write came between.
-                if (
-                    not JournalEntry.objects.using(DEFAULT_DB_ALIAS)
-                    .filter(pk=entry.pk, size_bytes=entry.size_bytes)
-                    .update(content=content, size_bytes=size, updated_at=now)
-                ):
-                    raise _EntryChanged()
-                if growth:
-                    _move_usage(user_id=user.pk, growth=growth, entries=0, quota=quota)
-        except _EntryChanged:
-            continue
-        entry.content, entry.size_bytes, entry.updated_at = content, size, now
-        return entry
-    raise EntryNotFound()
+
+    def write(quota: int) -> JournalEntry:
+        for _ in range(ENTRY_WRITE_TRIES):
+            entry = _entry_as_read(user=user, entry_id=entry_id)
+            growth = size - entry.size_bytes
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    # Still the size read: else another write came between.
+                    if (
+                        not JournalEntry.objects.using(DEFAULT_DB_ALIAS)
+                        .filter(pk=entry.pk, size_bytes=entry.size_bytes)
+                        .update(content=content, size_bytes=size, updated_at=now)
+                    ):
+                        raise _EntryChanged()
+                    if growth:
+                        _move_usage(user_id=user.pk, growth=growth, entries=0, quota=quota)
+            except _EntryChanged:
+                continue
+            entry.content, entry.size_bytes, entry.updated_at = content, size, now
+            return entry
+        raise EntryNotFound()
+
+    return _within_quota(user=user, write=write)
 
 
 def delete_journal_entry(*, user: User, entry_id: uuid.UUID) -> None:

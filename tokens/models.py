@@ -20,6 +20,10 @@ class Session(models.Model):
     # The expiry of the family's current refresh token (each rotation extends it).
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Until when an access token of the user may have been revoked on its own (``RevokedJti``)
+    # while this session lives on: the session check looks for the token's JTI only before
+    # then, so it is one read by primary key the rest of the time.
+    access_revoked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="session_user_expires_idx")]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -65,20 +65,21 @@ class AccessTokenUser:
 def find_user_of_access_token(*, claims: AccessClaims) -> AccessTokenUser | None:
     """The user of an access token whose session is live (``Session.has_ended``), and whether
     that token itself was revoked; None once the session has ended. One query per request,
-    by primary key, on the primary: a session ended anywhere ends its access tokens on their
-    next request."""
+    by primary key, on the primary (a session ended anywhere ends its access tokens on their
+    next request); a second one, for the token's JTI, only while an access token of the user
+    may have been revoked on its own (``Session.access_revoked_until``)."""
     try:
-        session = (
-            Session.objects.using(DB_DEFAULT)
-            .select_related("user")
-            .annotate(access_revoked=Exists(RevokedJti.objects.filter(pk=claims.jti)))
-            .get(pk=claims.session_id)
-        )
+        session = Session.objects.using(DB_DEFAULT).select_related("user").get(pk=claims.session_id)
     except Session.DoesNotExist:
         return None
-    if session.user_id != claims.user_id or session.has_ended(timezone.now()):
+    now = timezone.now()
+    if session.user_id != claims.user_id or session.has_ended(now):
         return None
-    return AccessTokenUser(user=session.user, access_revoked=session.access_revoked)
+    revoked_until = session.access_revoked_until
+    access_revoked = (
+        revoked_until is not None and revoked_until > now and is_jti_revoked(jti=claims.jti)
+    )
+    return AccessTokenUser(user=session.user, access_revoked=access_revoked)
 
 
 def is_jti_revoked(*, jti: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -200,10 +200,17 @@ def _revoke_sessions(queryset: QuerySet[Session]) -> int:
 
 
 def revoke_jti(*, jti: str, user: User, expires_at: datetime) -> None:
-    """Kill one access token now; revoking it twice is harmless."""
-    RevokedJti.objects.bulk_create(
-        [RevokedJti(jti=jti, user=user, expires_at=expires_at)], ignore_conflicts=True
-    )
+    """Kill one access token now; revoking it twice is harmless. The user's live sessions
+    are marked until that token would have expired, so their session check looks for it."""
+    with transaction.atomic():
+        RevokedJti.objects.bulk_create(
+            [RevokedJti(jti=jti, user=user, expires_at=expires_at)], ignore_conflicts=True
+        )
+        Session.objects.filter(
+            Q(access_revoked_until__isnull=True) | Q(access_revoked_until__lt=expires_at),
+            user=user,
+            revoked_at__isnull=True,
+        ).update(access_revoked_until=expires_at)
 
 
 def logout(*, user: User, claims: AccessClaims, raw_refresh: str | None = None) -> None:

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from tokens import selectors, services
+from tokens.access import decode_access_token, encode_access_token
 from tokens.models import Session
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +51,20 @@ def test_list_sessions_shows_live_logins_most_recently_used_first(user, other_us
     assert [s.pk for s in sessions] == [old.session.pk, new.session.pk]
     assert sessions[0].fingerprint == "old-phone"
     assert sessions[0].last_used_at > sessions[0].created_at
+
+
+def test_an_access_token_revoked_on_its_own_is_refused_while_its_session_lives(user):
+    pair = services.issue_refresh_token(user=user)
+    claims = decode_access_token(pair.access)
+    assert selectors.find_user_of_access_token(claims=claims).access_revoked is False
+
+    services.revoke_jti(jti=claims.jti, user=user, expires_at=claims.expires_at)
+
+    found = selectors.find_user_of_access_token(claims=claims)
+    assert found is not None and found.user == user
+    assert found.access_revoked is True
+    # Another token of the same session still passes.
+    other = decode_access_token(
+        encode_access_token(user_id=user.pk, session_id=claims.session_id, jti="another")
+    )
+    assert selectors.find_user_of_access_token(claims=other).access_revoked is False
