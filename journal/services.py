@@ -56,11 +56,13 @@ def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) ->
     """Move the user's usage row by these amounts if the bytes stay within ``quota`` (always
     when they shrink): one conditional UPDATE, which is also the lock of the user's writes.
     Raise QuotaExceeded when they would not fit."""
-    usage = JournalUsage.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id)
-    fitting = usage.filter(bytes_used__lte=quota - growth) if growth > 0 else usage
+    usages = JournalUsage.objects.using(DEFAULT_DB_ALIAS)
+    fits = {"bytes_used__lte": quota - growth} if growth > 0 else {}
+    fitting = usages.filter(pk=user_id, **fits)
     moves = {"bytes_used": F("bytes_used") + growth, "entries": F("entries") + entries}
     if fitting.update(**moves):
         return
+    usage = usages.filter(pk=user_id)
     used = usage.values_list("bytes_used", flat=True).first()
     if used is None:
         # The user's first write: no row yet. First writes of one user take the user's lock
