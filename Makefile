@@ -8,6 +8,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The loopback port `make run` and `make serve` listen on: `make run PORT=8002`.
+PORT ?= 8000
 PG_TEST_URL := $(or $(TEST_DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/journal)
 # Every version comes from uv.lock, installed by uv, itself from PyPI at the version the dev
 # extra pins (so the lock keeps it too).
@@ -44,14 +46,15 @@ lock: | $(UV)
 run: install
 	mkdir -p data
 	DEBUG=1 $(PY) manage.py migrate
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # DEBUG off needs a SECRET_KEY: yours, else one kept for this checkout in data/.
 serve: install
 	mkdir -p data
 	export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$($(PY) scripts/local_secret_key.py)}" \
 		CACHE_DIR="$${CACHE_DIR:-data/cache}" \
-		GUNICORN_PID_FILE="$${GUNICORN_PID_FILE:-data/gunicorn.pid}" && \
+		GUNICORN_PID_FILE="$${GUNICORN_PID_FILE:-data/gunicorn.pid}" \
+		GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:$(PORT)}" && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py migrate --no-input && \
 	exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi

@@ -23,6 +23,9 @@ DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
 RECONNECT_GRACE_SECONDS = 2
 # Seconds a request waits for a connection from a replica's pool before reading from default.
 REPLICA_POOL_TIMEOUT_SECONDS = 2
+# libpq's connect_timeout for a connection opened without the pool (commands): its smallest
+# useful value, so a database that does not answer fails a command within about 3 s.
+DIRECT_CONNECT_TIMEOUT_SECONDS = 2
 
 # DB_POOLER: what DATABASE_URL points at. "": the PostgreSQL server itself; "pgbouncer":
 # PgBouncer in transaction mode, which refuses the startup parameter that carries the
@@ -98,6 +101,7 @@ def postgres_config(
     variable: str = "DATABASE_URL",
     pooler: str = POOLER_NONE,
     writable: bool = True,
+    pooled: bool = True,
 ) -> DBConfig:
     """PostgreSQL through psycopg 3 with Django's native pool and a statement timeout.
 
@@ -108,7 +112,11 @@ def postgres_config(
 
     Several hosts (``postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write``) follow
     a failover: every connection the pool opens goes to whichever host accepts writes now.
-    ``writable=False`` (a read replica) lets several hosts go without that attribute."""
+    ``writable=False`` (a read replica) lets several hosts go without that attribute.
+
+    ``pooled=False`` (management commands, ``DB_POOL=0``): each connection is opened directly,
+    so an unreachable or missing database fails the first query at once with the server's
+    reason, instead of after the pool's timeout and its retries' warnings."""
     try:
         several = split_hosts(url, variable)
         cfg = dj_database_url.parse(several[0] if several else url)
@@ -137,7 +145,13 @@ def postgres_config(
     else:
         # Applied by the server to every connection the pool opens.
         options["options"] = f"-c statement_timeout={statement_timeout_ms}"
-    options.setdefault("connect_timeout", 5)
+    # A connection not answered this fast is a failure (a command's within about 3 s).
+    options.setdefault("connect_timeout", 5 if pooled else DIRECT_CONNECT_TIMEOUT_SECONDS)
+    # A pool needs persistent connections off: the pool keeps them instead. A command's
+    # connections are closed when it ends.
+    cfg["CONN_MAX_AGE"] = 0
+    if not pooled:
+        return cfg
     # A request waits at most pool_timeout seconds for a connection, then answers 503.
     options["pool"] = {
         "min_size": 1,
@@ -151,8 +165,6 @@ def postgres_config(
         # logs that it gave up too.
         "reconnect_timeout": pool_timeout + RECONNECT_GRACE_SECONDS,
     }
-    # A pool needs persistent connections off: the pool keeps them instead.
-    cfg["CONN_MAX_AGE"] = 0
     # The pool checks a connection when it hands it out (one round trip) and replaces a dead
     # one: after a database restart or failover, idle pooled connections are all dead, and
     # without the check each would fail one request before the pool noticed.
@@ -168,6 +180,7 @@ def database_config(
     statement_timeout_ms: int,
     pool_timeout: int = 10,
     pooler: str = POOLER_NONE,
+    pooled: bool = True,
 ) -> DBConfig:
     if url is None:  # DB_POOLER says what a PostgreSQL URL points at: SQLite has none
         return sqlite_config(sqlite_path)
@@ -177,11 +190,12 @@ def database_config(
         statement_timeout_ms=statement_timeout_ms,
         pool_timeout=pool_timeout,
         pooler=pooler,
+        pooled=pooled,
     )
 
 
 def replica_configs(
-    urls: list[str], *, pool_max: int, statement_timeout_ms: int
+    urls: list[str], *, pool_max: int, statement_timeout_ms: int, pooled: bool = True
 ) -> dict[str, DBConfig]:
     """``replica_1``, ``replica_2``, ... for the PostgreSQL read replicas, with the same pool
     size and statement timeout as ``default`` (but a short wait for a connection). In tests
@@ -196,10 +210,12 @@ def replica_configs(
             statement_timeout_ms=statement_timeout_ms,
             variable=f"DATABASE_REPLICA_URLS (replica {number})",
             writable=False,
+            pooled=pooled,
         )
-        # Waiting long for a replica's connection makes no sense: the router reads from
-        # default instead (config/routers.py).
-        cfg["OPTIONS"]["pool"]["timeout"] = REPLICA_POOL_TIMEOUT_SECONDS
+        if pooled:
+            # Waiting long for a replica's connection makes no sense: the router reads from
+            # default instead (config/routers.py).
+            cfg["OPTIONS"]["pool"]["timeout"] = REPLICA_POOL_TIMEOUT_SECONDS
         cfg["TEST"] = {"MIRROR": DB_DEFAULT}
         replicas[alias] = cfg
     return replicas

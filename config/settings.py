@@ -129,6 +129,9 @@ DATABASE_TARGET = database_target(
 GUNICORN_PID_FILE = Path(env_str("GUNICORN_PID_FILE", "data/gunicorn.pid"))
 if not GUNICORN_PID_FILE.is_absolute():
     GUNICORN_PID_FILE = BASE_DIR / GUNICORN_PID_FILE
+# Off for management commands (manage.py sets DB_POOL=0): a command is one sequential process,
+# and its connections fail at once with the server's reason instead of after the pool's wait.
+DB_POOL = env_bool("DB_POOL", True)
 _default_db = database_config(
     DATABASE_TARGET.url,
     sqlite_path=DATABASE_TARGET.sqlite_path,
@@ -136,12 +139,16 @@ _default_db = database_config(
     statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
     pool_timeout=DB_POOL_TIMEOUT_SECONDS,
     pooler=DB_POOLER,
+    pooled=DB_POOL,
 )
 _replica_urls = env_list("DATABASE_REPLICA_URLS")
 if _replica_urls and _default_db["ENGINE"] != POSTGRES_ENGINE:
     raise ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL to be PostgreSQL")
 _replicas = replica_configs(
-    _replica_urls, pool_max=DB_POOL_MAX, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS
+    _replica_urls,
+    pool_max=DB_POOL_MAX,
+    statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+    pooled=DB_POOL,
 )
 # Every alias through django-prometheus's backend wrappers (query and connection metrics).
 DATABASES = {

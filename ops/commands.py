@@ -16,17 +16,18 @@ def first_line(exc: BaseException) -> str:
 
 
 def describe_database_error(exc: BaseException) -> str:
-    """One line for a database error. A pool that timed out only says how long it waited:
-    one direct connection attempt to each PostgreSQL database finds out why."""
+    """One line for a database error. A failed connection (a pool that timed out only says how
+    long it waited): one direct connection attempt to each PostgreSQL database finds out which
+    one and why."""
     reason = first_line(exc)
-    if not reason.startswith("couldn't get a connection"):
+    if not reason.startswith(("couldn't get a connection", "connection failed:")):
         return reason
     for alias in connections:
         connection = connections[alias]
         if connection.vendor != "postgresql":
             continue
         try:
-            params = {**connection.get_connection_params(), "connect_timeout": 5}
+            params = {**connection.get_connection_params(), "connect_timeout": 2}
             psycopg.connect(**params).close()
         except psycopg.Error as direct:
             return f"cannot connect to the {alias} database: {first_line(direct)}"

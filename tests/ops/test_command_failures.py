@@ -76,6 +76,30 @@ def test_commands_against_an_unreachable_postgresql_say_so_in_one_line(tmp_path)
     assert not (tmp_path / "back.sqlite3").exists()
 
 
+@pytest.mark.postgres_only
+def test_commands_against_a_missing_postgresql_database_fail_at_once_in_one_line(tmp_path):
+    from django.conf import settings
+
+    server = settings.DATABASES["default"]
+    missing = f"postgres://{server['USER']}@{server['HOST']}:{server['PORT']}/no_such_database"
+    # A pool would wait this long for a connection, logging each failed attempt: commands
+    # open none, so the subprocess's short timeout below is never what ends them.
+    commands = [*COMMANDS.items(), ("migrate", ["migrate"]), ("showmigrations", ["showmigrations"])]
+    results = {
+        name: run_manage(
+            *args,
+            env={"SECRET_KEY": "x" * 50, "DATABASE_URL": missing, "DB_POOL_TIMEOUT_SECONDS": "60"},
+            timeout=20,
+        )
+        for name, args in commands
+    }
+
+    for name, result in results.items():
+        assert_one_line_failure(result, "cannot connect to the default database: ", name)
+        assert 'database "no_such_database" does not exist' in result.stderr, name
+        assert "psycopg.pool" not in result.stderr, name
+
+
 @pytest.mark.parametrize("state", ["on", "off", "status"])
 def test_maintenance_with_an_unusable_flag_path_says_which_path(tmp_path, state):
     blocker = tmp_path / "a-file"

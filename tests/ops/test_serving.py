@@ -235,3 +235,16 @@ def test_a_configuration_error_stops_the_server_with_its_reason(tmp_path):
     )
     assert "Traceback" not in result.stderr
     assert "Booting worker" not in result.stderr  # not one worker started into the error
+
+
+@pytest.mark.parametrize(
+    ("target", "listens"), [("run", "runserver 127.0.0.1:8123"), ("serve", "127.0.0.1:8123")]
+)
+def test_make_run_and_serve_listen_on_the_port_given(target, listens):
+    # What make would run (-n), as an operator types it.
+    planned = subprocess.run(
+        ["make", "-n", target, "PORT=8123"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+    assert listens in planned
+    assert "8000" not in planned
