@@ -45,13 +45,15 @@ lock: | $(UV)
 
 run: install
 	mkdir -p data
+	$(PY) scripts/local_env.py
 	DEBUG=1 $(PY) manage.py migrate
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# DEBUG off needs a SECRET_KEY: yours, else one kept for this checkout in data/.
+# DEBUG off needs a SECRET_KEY: yours, else the one in this checkout's .env.
 serve: install
 	mkdir -p data
-	export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$($(PY) scripts/local_secret_key.py)}" \
+	$(PY) scripts/local_env.py
+	export DEBUG=0 \
 		CACHE_DIR="$${CACHE_DIR:-data/cache}" \
 		GUNICORN_PID_FILE="$${GUNICORN_PID_FILE:-data/gunicorn.pid}" \
 		GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:$(PORT)}" && \

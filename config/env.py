@@ -7,15 +7,35 @@ neither ``manage.py`` nor a WSGI server prints a traceback for it).
 import json
 import os
 import re
+from pathlib import Path
 from typing import overload
 from urllib.parse import urlparse
 
+import dotenv
 from redis.connection import parse_url
 
 
 class ConfigError(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(f"configuration error: {message}")
+
+
+def load_env_file(base_dir: Path) -> Path | None:
+    """Read the checkout's settings file (``ENV_FILE``, default ``.env``, relative to
+    ``base_dir``) into the environment, so that every entry point (``manage.py`` by hand,
+    ``make run``, ``make serve``, gunicorn) finds the same settings without anyone exporting
+    them. A variable already in the environment wins over the file. Returns the file read."""
+    name = env_str("ENV_FILE", ".env")
+    path = Path(name)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        return None
+    try:
+        dotenv.load_dotenv(path, override=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"ENV_FILE {path} cannot be read: {exc}") from None
+    return path
 
 
 @overload

@@ -22,12 +22,15 @@ from config.env import (
     env_redis_url,
     env_str,
     env_url_prefix,
+    load_env_file,
     parse_auth_providers,
 )
 from config.target import database_target, target_path
 from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before anything else is read: the checkout's .env (make run and make serve create it).
+ENV_FILE = load_env_file(BASE_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -40,7 +43,10 @@ MIN_WEBHOOK_SECRET_CHARS = 16
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:
     if not DEBUG:
-        raise ConfigError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or DEBUG=1)")
+        raise ConfigError(
+            "SECRET_KEY is required when DEBUG is off (set it in the environment or in .env, "
+            "which make run and make serve create; or DEBUG=1)"
+        )
     SECRET_KEY = "django-insecure-development-key-only-used-with-debug-on"
 elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_CHARS:
     raise ConfigError(

@@ -5,6 +5,8 @@ import os
 import tempfile
 
 os.environ["DEBUG"] = "0"
+# Not this checkout's .env (make run and make serve write one): the suite's own settings.
+os.environ["ENV_FILE"] = os.devnull
 # A flag an operator left in data/ (the runbook's `maintenance on`) must not turn the suite's
 # writes into 503s: the suite keeps its own, in a directory of its own.
 os.environ["MAINTENANCE_FLAG_PATH"] = os.path.join(

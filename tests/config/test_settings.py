@@ -19,7 +19,8 @@ def test_start_up_without_secret_key_and_debug_off_stops_with_one_line(tmp_path)
 
     assert result.returncode != 0
     assert result.stderr.strip() == (
-        "configuration error: SECRET_KEY is required when DEBUG is off (set SECRET_KEY or DEBUG=1)"
+        "configuration error: SECRET_KEY is required when DEBUG is off (set it in the environment "
+        "or in .env, which make run and make serve create; or DEBUG=1)"
     )
 
 

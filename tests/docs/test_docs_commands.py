@@ -63,7 +63,7 @@ RUN_BY = {
     # README.md
     "make run": MAKEFILE_RUN,
     "make test": CI_MAKE_TEST,
-    "DEBUG=1 .venv/bin/python manage.py issue_tokens --provider google --subject me": TOKEN_EXAMPLE,
+    ".venv/bin/python manage.py issue_tokens --provider google --subject me": TOKEN_EXAMPLE,
     'curl -H "Authorization: Bearer <access>" http://127.0.0.1:8000/api/v1/me': TOKEN_EXAMPLE,
     # docs/benchmarks.md
     ".venv/bin/python bench/api.py [--seconds 10] [--rounds 3] [--connections 4] "

@@ -40,6 +40,7 @@ class Server:
         self.stderr = tmp_path / "stderr.log"
         self.env = {
             "PATH": os.environ["PATH"],
+            "ENV_FILE": os.devnull,  # not this checkout's .env
             "DEBUG": "0",
             "SECRET_KEY": "k" * 50,
             "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
@@ -231,7 +232,8 @@ def test_a_configuration_error_stops_the_server_with_its_reason(tmp_path):
 
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
-        "configuration error: SECRET_KEY is required when DEBUG is off (set SECRET_KEY or DEBUG=1)"
+        "configuration error: SECRET_KEY is required when DEBUG is off (set it in the environment "
+        "or in .env, which make run and make serve create; or DEBUG=1)"
     )
     assert "Traceback" not in result.stderr
     assert "Booting worker" not in result.stderr  # not one worker started into the error
