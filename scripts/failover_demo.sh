@@ -17,8 +17,8 @@
 # Everything is torn down at the end, whatever happens: the app, the nodes and the monitor
 # stopped, their directories deleted.
 #
-# Needs root (the PostgreSQL tools run as the postgres OS user) and pg_auto_failover:
-#   apt-get install postgresql-15-auto-failover pg-auto-failover-cli
+# Needs root (the PostgreSQL tools run as the postgres OS user); installs Debian's
+# pg_auto_failover (postgresql-N-auto-failover, pg-auto-failover-cli) when it is missing.
 # Usage: scripts/failover_demo.sh   (or make failover-demo)
 #        FAILOVER_KILL=node scripts/failover_demo.sh   (kill node1's pg_autoctl and postgres)
 set -euo pipefail
@@ -48,9 +48,15 @@ say() { printf '\n== %s\n' "$*"; }
 psql_at() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U postgres -d "$2" -Atc "$3"; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root (the PostgreSQL tools run as the postgres user)" >&2; exit 1; }
-command -v pg_autoctl >/dev/null || {
-  echo "pg_autoctl not found: apt-get install postgresql-15-auto-failover pg-auto-failover-cli" >&2
-  exit 1; }
+# Debian's pg_auto_failover for the machine's PostgreSQL, installed if missing (as .ci/run
+# installs what the suite needs).
+if ! command -v pg_autoctl >/dev/null; then
+  major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  say "installing pg_auto_failover (postgresql-$major-auto-failover, pg-auto-failover-cli)"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    "postgresql-$major-auto-failover" pg-auto-failover-cli >/dev/null
+fi
 for port in "$MONITOR_PORT" "$NODE1_PORT" "$NODE2_PORT" "$APP_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is taken: set MONITOR_PORT, NODE1_PORT, NODE2_PORT or APP_PORT" >&2; exit 1

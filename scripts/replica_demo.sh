@@ -28,6 +28,12 @@ psql_primary() { psql -X -q -v ON_ERROR_STOP=1 -h "$PRIMARY_HOST" -p "$PRIMARY_P
 say() { printf '\n== %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root (the PostgreSQL tools run as the postgres user)" >&2; exit 1; }
+# The machine's PostgreSQL, started if it is down (as .ci/run does).
+if ! pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" && [ "$PRIMARY_PORT" = 5432 ]; then
+  say "starting the local PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" && break; sleep 1; done
+fi
 pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" || {
   echo "no PostgreSQL on $PRIMARY_HOST:$PRIMARY_PORT" >&2; exit 1; }
 if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT"; then
