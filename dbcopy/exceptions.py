@@ -32,6 +32,7 @@ class BadValue(Exception):
     other engine cannot hold): named by table, column and key, in one line."""
 
     def __init__(self, table: str, pk: str, column: str, key: Any, value: Any, reason: str):
+        self.table, self.column, self.key, self.reason = table, column, key, reason
         shown = repr(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."

@@ -5,7 +5,7 @@ of its column's kind. Values come back as SQLite stored them (plain ``sqlite3``,
 converters), since that is what is compared."""
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -149,13 +149,27 @@ def row_hashes(conn: sqlite3.Connection, table: Table, keys: list) -> dict[str, 
     return hashes
 
 
-def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | None:
-    """The first value of the table (among ``keys`` if given) that is not of its column's kind
-    as Django stores it in SQLite, or that PostgreSQL's column cannot hold. Searched only
-    after something failed: a copy of a well-formed database never pays for it."""
+def problem_values(
+    conn: sqlite3.Connection, table: Table, keys=None
+) -> Generator[BadValue, None, None]:
+    """Every value of the table (among ``keys`` if given) that is not of its column's kind as
+    Django stores it in SQLite, or that PostgreSQL's column cannot hold, in primary key order:
+    first those SQL can tell, then text that is not UTF-8 and JSON that jsonb refuses. The
+    copy names the first (``bad_value``); ``copy_from_sqlite --check`` counts them all."""
     checked = [(c, sql) for c in table.columns if (sql := sqlite_problem(c))]
     pk = quote(table.pk)
     chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
+    # A row may hold text that is not UTF-8 in another column than the one named: shown with
+    # replacement characters instead of failing the search (the second pass names it).
+    text_factory = conn.text_factory
+    conn.text_factory = lambda data: data.decode(errors="replace")
+    try:
+        yield from _problem_values(conn, table, checked, pk, chunks)
+    finally:
+        conn.text_factory = text_factory
+
+
+def _problem_values(conn, table, checked, pk, chunks) -> Iterator[BadValue]:
     for chunk in chunks:
         where = f" AND {pk} IN ({', '.join('?' * len(chunk))})" if chunk is not None else ""
         params: list[Any] = chunk or []
@@ -164,14 +178,14 @@ def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | N
             found = conn.execute(
                 f"SELECT {pk}, {problems} FROM {quote(table.name)}"
                 f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
-                f"{where} ORDER BY {pk} LIMIT 1",
+                f"{where} ORDER BY {pk}",
                 params,
-            ).fetchone()
-            if found:
+            )
+            for row in found:
                 for i, (column, _) in enumerate(checked):
-                    why, value = found[1 + 2 * i], found[2 + 2 * i]
+                    why, value = row[1 + 2 * i], row[2 + 2 * i]
                     if why is not None:
-                        return BadValue(table.name, table.pk, column.name, found[0], value, why)
+                        yield BadValue(table.name, table.pk, column.name, row[0], value, why)
         # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses.
         for column in (c for c in table.columns if c.kind in ("text", "json")):
             rows = conn.execute(
@@ -184,9 +198,19 @@ def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | N
                     try:
                         text = value.decode()
                     except UnicodeDecodeError:
-                        return BadValue(
+                        yield BadValue(
                             table.name, table.pk, column.name, key, value, "text that is not UTF-8"
                         )
+                        continue
                     if column.kind == "json" and (why := json_problem(text)):
-                        return BadValue(table.name, table.pk, column.name, key, text, why)
-    return None
+                        yield BadValue(table.name, table.pk, column.name, key, text, why)
+
+
+def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | None:
+    """The first value of ``problem_values``. Searched only after something failed: a copy of
+    a well-formed database never pays for it."""
+    values = problem_values(conn, table, keys)
+    try:
+        return next(values, None)
+    finally:
+        values.close()  # gives the connection its text factory back

@@ -1,0 +1,397 @@
+"""The pre-migration check (``copy_from_sqlite PATH --check``): every problem a copy of PATH
+into the configured PostgreSQL database would meet, all at once, and a forecast; read-only on
+both sides (the source opened with ``mode=ro``, the target only asked).
+
+Each finding has a stable check id, a count and up to ``SAMPLES`` sample keys. The values are
+judged by the copy's own checks (``dbcopy.sqlite.problem_values``, the ones that name a value
+the copy refuses), so the check and the copy cannot disagree about a value.
+"""
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+from config.env import env_int
+from dbcopy import sqlite
+from dbcopy.capture import CHANGE_TABLE
+from dbcopy.exceptions import CopyRefused
+from dbcopy.invariants import declared
+from dbcopy.plan import applied_migrations
+from dbcopy.postgres import non_empty_tables
+from dbcopy.tables import Table, copied_tables
+from dbcopy.values import FETCH_ROWS, quote, sqlite_canonical, to_postgres_converter
+from ops.budget import budget_problem
+from ops.pooler import statement_timeout_problem
+
+SAMPLES = 5
+# Rows of each table read and converted to time the forecast.
+SAMPLE_ROWS = 20_000
+# The whole copy (PostgreSQL's COPY, the keys and indexes rebuilt, the verification) against
+# reading and converting the source alone: bench/copy.py at 1M entries, 2026-12.
+COPY_TO_READ_RATIO = 4.0
+# The cutover's pause beyond replaying the last round's changes (bench/copy.py --cutover).
+CUTOVER_BASE_PAUSE_SECONDS = 0.2
+WRITE_RATE_WINDOW_SECONDS = 1.0
+
+# A reason of ``dbcopy.values``' checks -> its check id.
+VALUE_CHECKS = (
+    ("longer than the column's", "value.too_long"),
+    ("holds a NUL", "value.nul"),
+    ("outside ", "value.out_of_range"),
+    ("text that is not UTF-8", "value.not_utf8"),
+    ("not valid JSON", "value.json"),
+    ("JSON holding", "value.json"),
+    ("not a date", "value.datetime"),
+    ("not a time", "value.datetime"),
+)
+
+
+@dataclass
+class Sample:
+    table: str
+    column: str | None
+    key: str
+
+
+@dataclass
+class Finding:
+    check: str
+    message: str
+    count: int = 1
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, sample: Sample) -> None:
+        self.count += 1
+        if len(self.samples) < SAMPLES:
+            self.samples.append(sample)
+
+
+@dataclass
+class Forecast:
+    tables: int
+    rows: int
+    bytes: int
+    copy_seconds: float
+    # Writes a second the change log saw while the check ran (capture on), else None.
+    write_rate: float | None = None
+    cutover_pause_seconds: float | None = None
+
+
+@dataclass
+class CheckReport:
+    source: str
+    target: str
+    findings: list[Finding] = field(default_factory=list)
+    forecast: Forecast | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, **asdict(self)}
+
+
+def _value_check(reason: str) -> str:
+    return next((check for text, check in VALUE_CHECKS if text in reason), "value.kind")
+
+
+def _grouped(findings: Iterator[tuple[str, str, Sample]]) -> list[Finding]:
+    """(check, message, sample) -> one finding per (check, message), counted."""
+    grouped: dict[tuple[str, str], Finding] = {}
+    for check, message, sample in findings:
+        if (check, message) in grouped:
+            grouped[(check, message)].add(sample)
+        else:
+            grouped[(check, message)] = Finding(check, message, 1, [sample])
+    return list(grouped.values())
+
+
+def _bad_values(source: sqlite3.Connection, tables: list[Table]):
+    for table in tables:
+        for bad in sqlite.problem_values(source, table):
+            key = table.key_text(bad.key)
+            message = f"{bad.table}.{bad.column}: {bad.reason}"
+            yield _value_check(bad.reason), message, Sample(bad.table, bad.column, key)
+
+
+def _orphans(source: sqlite3.Connection, tables: list[Table]):
+    """Rows whose foreign key points at no row of its parent (SQLite enforces foreign keys
+    only when told to): the models' foreign keys, which PostgreSQL enforces."""
+    for table in tables:
+        for column, parent, parent_column in table.foreign_keys:
+            child, col = quote(table.name), quote(column)
+            rows = source.execute(
+                f"SELECT c.{quote(table.pk)}, c.{col} FROM {child} c"
+                f" WHERE c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(parent)} p"
+                f" WHERE p.{quote(parent_column)} = c.{col}) ORDER BY c.{quote(table.pk)}"
+            )
+            message = f"{table.name}.{column} points at no row of {parent}"
+            for key, _ in rows:
+                yield "source.orphan", message, Sample(table.name, column, table.key_text(key))
+
+
+def _unique_column_sets(table: Table) -> list[tuple[str, ...]]:
+    """The column sets PostgreSQL will hold unique: the primary key, unique fields, and
+    unique constraints without a condition (``unique_together`` among them)."""
+    model = next(
+        m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == table.name
+    )
+    meta = model._meta
+    columns = {f.name: f.column for f in meta.concrete_fields}
+    sets: list[tuple[str, ...]] = [(meta.pk.column,)]
+    sets += [(f.column,) for f in meta.concrete_fields if f.unique and not f.primary_key]
+    sets += [tuple(columns[n] for n in fields) for fields in meta.unique_together]
+    for constraint in meta.constraints:
+        fields = getattr(constraint, "fields", ())
+        if (
+            fields
+            and getattr(constraint, "condition", None) is None
+            and not getattr(constraint, "expressions", ())
+        ):
+            sets.append(tuple(columns[n] for n in fields))
+    return list(dict.fromkeys(sets))
+
+
+def _collisions(source: sqlite3.Connection, tables: list[Table]):
+    """Values SQLite holds as distinct that PostgreSQL would take as equal: grouped by the
+    text the verification compares (the value as PostgreSQL will hold it)."""
+    for table in tables:
+        kinds = {c.name: c.kind for c in table.columns}
+        for columns in _unique_column_sets(table):
+            canonical = ", ".join(sqlite_canonical(c, kinds[c]) for c in columns)
+            not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
+            rows = source.execute(
+                f"SELECT min({quote(table.pk)}), count(*) FROM {quote(table.name)}"
+                f" WHERE {not_null} GROUP BY {canonical} HAVING count(*) > 1"
+            )
+            message = f"{table.name} ({', '.join(columns)}): values PostgreSQL holds as equal"
+            for key, _ in rows:
+                yield (
+                    "source.unique",
+                    message,
+                    Sample(table.name, ", ".join(columns), table.key_text(key)),
+                )
+
+
+def _source_findings(source: sqlite3.Connection, tables: list[Table]) -> list[Finding]:
+    integrity = [row[0] for row in source.execute("PRAGMA integrity_check")]
+    findings = []
+    if integrity != ["ok"]:
+        findings.append(
+            Finding("source.integrity", f"PRAGMA integrity_check: {integrity[0]}", len(integrity))
+        )
+    present = {
+        row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    missing = [t.name for t in tables if t.name not in present]
+    if missing:
+        findings.append(
+            Finding(
+                "source.tables",
+                f"tables of the app the source lacks: {', '.join(missing[:SAMPLES])}",
+                len(missing),
+            )
+        )
+    tables = [t for t in tables if t.name in present]
+    findings += _grouped(_bad_values(source, tables))
+    findings += _grouped(_orphans(source, tables))
+    findings += _grouped(_collisions(source, tables))
+    return findings
+
+
+def _migration_findings(source_alias: str, target_alias: str | None) -> list[Finding]:
+    source = applied_migrations(source_alias)
+    if not source:
+        return [
+            Finding(
+                "source.migrations",
+                "the source has no applied migrations: not a database of this app",
+            )
+        ]
+    if target_alias is None:
+        return []
+    target = applied_migrations(target_alias)
+    findings = []
+    for missing, check, where in (
+        (
+            source - target,
+            "target.migrations",
+            "applied on the source, not on the target (run migrate on it)",
+        ),
+        (target - source, "source.migrations", "applied on the target, not on the source"),
+    ):
+        if missing:
+            names = sorted(f"{app}.{name}" for app, name in missing)
+            findings.append(
+                Finding(
+                    check,
+                    f"{len(names)} migrations {where}: {', '.join(names[:SAMPLES])}",
+                    len(names),
+                )
+            )
+    return findings
+
+
+def _invariant_findings(source_alias: str) -> list[Finding]:
+    """What each app declares its data must satisfy (``AppConfig.data_invariants``), which the
+    copy's verification checks on the target: broken on the source, broken after the copy."""
+    findings = []
+    for description, rows in declared():
+        rows = rows.using(source_alias)
+        try:
+            count = rows.count()
+            keys = list(rows.order_by("pk").values_list("pk", flat=True)[:SAMPLES]) if count else []
+        except (DatabaseError, ValueError, TypeError) as exc:
+            findings.append(
+                Finding("source.invariant", f"{description}: cannot be checked ({exc})")
+            )
+            continue
+        if count:
+            table = rows.model._meta.db_table
+            samples = [Sample(table, None, str(key).replace("-", "")) for key in keys]
+            findings.append(Finding("source.invariant", f"{count} {description}", count, samples))
+    return findings
+
+
+def _target_findings(tables: list[Table]) -> tuple[list[Finding], str | None]:
+    """The target's readiness; the alias to ask further, None when it cannot be asked."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return [
+            Finding(
+                "target.not_postgresql",
+                f"the target must be PostgreSQL (set DATABASE_URL), not {connection.vendor}",
+            )
+        ], None
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_encoding")
+            encoding = cursor.fetchone()[0]
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [Finding("target.unreachable", f"cannot connect to the target: {reason}")], None
+    findings = []
+    if encoding.upper() not in ("UTF8", "UTF-8"):
+        findings.append(
+            Finding(
+                "target.encoding",
+                f"the target's encoding is {encoding}, not UTF8: text outside it would be refused",
+            )
+        )
+    if not applied_migrations(DEFAULT_DB_ALIAS):
+        findings.append(
+            Finding(
+                "target.not_migrated",
+                "the target has no applied migrations: run migrate on it first",
+            )
+        )
+        return findings, None
+    holding = non_empty_tables(connection, tables)
+    if holding:
+        findings.append(
+            Finding(
+                "target.not_empty",
+                f"the target holds data in {len(holding)} tables "
+                f"({', '.join(holding[:SAMPLES])}): the copy refuses it without --truncate",
+                len(holding),
+            )
+        )
+    workers = env_int("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1, minimum=1)
+    for check, problem in (
+        ("target.connection_budget", budget_problem(workers)),
+        ("target.statement_timeout", statement_timeout_problem()),
+    ):
+        if problem:
+            findings.append(Finding(check, problem))
+    return findings, DEFAULT_DB_ALIAS
+
+
+def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Forecast:
+    """Rows and bytes, and the copy's time from reading and converting a sample of each
+    table as the copy's stream does, scaled to its rows and by ``COPY_TO_READ_RATIO``."""
+    rows = 0
+    read_seconds = 0.0
+    present = {
+        row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    for table in (t for t in tables if t.name in present):
+        count = sqlite.count(source, table)
+        rows += count
+        if not count:
+            continue
+        converters = [
+            (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
+        ]
+        columns = ", ".join(quote(c) for c in table.column_names)
+        started = time.perf_counter()
+        cursor = source.execute(f"SELECT {columns} FROM {quote(table.name)} LIMIT {SAMPLE_ROWS}")
+        sampled = 0
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            for row in batch:
+                values = list(row)
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+            sampled += len(batch)
+        read_seconds += (time.perf_counter() - started) * count / max(sampled, 1)
+    page_size = source.execute("PRAGMA page_size").fetchone()[0]
+    pages = source.execute("PRAGMA page_count").fetchone()[0]
+    forecast = Forecast(
+        tables=len(present & {t.name for t in tables}),
+        rows=rows,
+        bytes=page_size * pages,
+        copy_seconds=round(read_seconds * COPY_TO_READ_RATIO, 2),
+    )
+    if CHANGE_TABLE in present:
+        # Capture is on: the change log's growth over a moment is the app's write rate, and
+        # the cutover's pause replays about one round of it.
+        def last_seq() -> int:
+            return source.execute(f"SELECT coalesce(max(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
+
+        before = last_seq()
+        time.sleep(WRITE_RATE_WINDOW_SECONDS)
+        rate = (last_seq() - before) / WRITE_RATE_WINDOW_SECONDS
+        per_row = read_seconds * COPY_TO_READ_RATIO / max(rows, 1)
+        forecast.write_rate = rate
+        forecast.cutover_pause_seconds = round(CUTOVER_BASE_PAUSE_SECONDS + rate * per_row, 3)
+    return forecast
+
+
+def check_copy(path: Path | str) -> CheckReport:
+    """Everything a copy of the SQLite database at ``path`` into the configured PostgreSQL
+    database would meet, without writing to either."""
+    path = Path(path)
+    target = connections[DEFAULT_DB_ALIAS]
+    report = CheckReport(
+        source=str(path), target=f"{target.vendor} {target.settings_dict.get('NAME')}"
+    )
+    try:
+        sqlite.check_file(path)
+    except CopyRefused as exc:
+        report.findings.append(Finding("source.file", str(exc)))
+        return report
+    tables = copied_tables()
+    target_findings, target_alias = _target_findings(tables)
+    alias = sqlite.register_source_alias(path)
+    try:
+        report.findings += _migration_findings(alias, target_alias)
+        report.findings += _invariant_findings(alias)
+    finally:
+        sqlite.close_alias(alias)
+    source = sqlite.open_read_only(path)
+    try:
+        report.findings += _source_findings(source, tables)
+        report.findings += target_findings
+        report.forecast = _forecast(source, path, tables)
+    except sqlite3.DatabaseError as exc:
+        report.findings.append(Finding("source.unreadable", f"{path}: {exc}"))
+    finally:
+        source.close()
+    return report

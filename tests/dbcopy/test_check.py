@@ -1,0 +1,115 @@
+"""The pre-migration check: every problem a copy would meet, all at once, each with its check
+id, count and sample keys; read-only on both sides; in agreement with the copy."""
+
+import hashlib
+import re
+import sqlite3
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from dbcopy import copy
+from dbcopy.check import check_copy
+from journal.models import JournalEntry
+from tests.dbcopy.conftest import FILL
+from tests.dbcopy.data import fill
+from tests.dbcopy.test_bad_values import BAD_VALUES, hand_edit
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def file_digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def found(report, table, column, key) -> list[str]:
+    """The check ids of the findings with this sample."""
+    return [
+        f.check
+        for f in report.findings
+        for s in f.samples
+        if (s.table, s.column, s.key) == (table, column, str(key))
+    ]
+
+
+def test_a_clean_source_passes_with_a_forecast(source):
+    fill(FILL, users=3, entries_per_user=4)
+
+    report = check_copy(source)
+
+    assert report.ok, report.findings
+    assert report.forecast.rows >= 3 + 12
+    assert report.forecast.bytes == source.stat().st_size
+    assert report.forecast.copy_seconds >= 0
+    assert report.forecast.write_rate is None  # no capture on this source
+
+
+def test_every_planted_problem_is_found_in_one_run_and_nothing_changes(source):
+    fill(FILL, users=3, entries_per_user=4)
+    planted = {
+        "value.kind": hand_edit(source, "journal_journalentry", "size_bytes", "many"),
+        "value.datetime": hand_edit(source, "tokens_session", "expires_at", "2026-02-30 10:00:00"),
+        "value.not_utf8": hand_edit(source, "accounts_user", "display_name", b"caf\xe9"),
+        "value.too_long": hand_edit(source, "accounts_user", "email", "x" * 300 + "@example.com"),
+    }
+    with sqlite3.connect(source) as conn:  # a row pointing at no parent, as a hand edit leaves
+        conn.execute("PRAGMA foreign_keys = OFF")
+        orphan = conn.execute("SELECT max(id) FROM journal_journalentry").fetchone()[0]
+        conn.execute(
+            "UPDATE journal_journalentry SET user_id = 'ffffffffffffffffffffffffffffffff'"
+            " WHERE id = ?",
+            [orphan],
+        )
+    before = file_digest(source)
+
+    report = check_copy(source)
+
+    assert not report.ok
+    where = {
+        "value.kind": ("journal_journalentry", "size_bytes"),
+        "value.datetime": ("tokens_session", "expires_at"),
+        "value.not_utf8": ("accounts_user", "display_name"),
+        "value.too_long": ("accounts_user", "email"),
+    }
+    for check, key in planted.items():
+        assert check in found(report, *where[check], key), (check, report.findings)
+    assert "source.orphan" in found(report, "journal_journalentry", "user_id", orphan)
+    assert file_digest(source) == before
+    assert not User.objects.exists() and not JournalEntry.objects.exists()
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES.values(), ids=BAD_VALUES.keys())
+def test_the_check_and_the_copy_name_the_same_value(source, bad):
+    table, column, value, reason = bad
+    fill(FILL)
+    key = hand_edit(source, table, column, value)
+
+    report = check_copy(source)
+    with pytest.raises(CommandError) as refused:
+        call_command("copy_from_sqlite", str(source), "--no-progress")
+
+    assert found(report, table, column, key), report.findings
+    assert any(re.search(reason, f.message) for f in report.findings)
+    assert str(refused.value).startswith(f"{table}.{column} of the row with id = {key}: ")
+
+
+def test_a_target_holding_data_is_reported(source):
+    fill(FILL)
+    copy.copy_sqlite_to_postgres(source)
+
+    report = check_copy(source)
+
+    assert [f.check for f in report.findings] == ["target.not_empty"]
+
+
+def test_with_capture_on_the_forecast_gives_the_write_rate_and_the_pause(source):
+    fill(FILL)
+    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    User.objects.all().delete()  # an empty target again; the triggers stay on the source
+
+    report = check_copy(source)
+
+    assert report.forecast.write_rate == 0  # nothing writes to the source meanwhile
+    assert report.forecast.cutover_pause_seconds is not None
