@@ -159,13 +159,21 @@ def _unique_column_sets(table: Table) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(sets))
 
 
+def _as_postgres_compares(column: str, kind: str) -> str:
+    """A column's value as PostgreSQL compares it: a ``uuid`` whatever its case or dashes,
+    else the text the verification compares."""
+    if kind == "uuid":
+        return f"lower(replace({quote(column)}, '-', ''))"
+    return sqlite_canonical(column, kind)
+
+
 def _collisions(source: sqlite3.Connection, tables: list[Table]):
     """Values SQLite holds as distinct that PostgreSQL would take as equal: grouped by the
     text the verification compares (the value as PostgreSQL will hold it)."""
     for table in tables:
         kinds = {c.name: c.kind for c in table.columns}
         for columns in _unique_column_sets(table):
-            canonical = ", ".join(sqlite_canonical(c, kinds[c]) for c in columns)
+            canonical = ", ".join(_as_postgres_compares(c, kinds[c]) for c in columns)
             not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
             rows = source.execute(
                 f"SELECT min({quote(table.pk)}), count(*) FROM {quote(table.name)}"

@@ -113,3 +113,23 @@ def test_with_capture_on_the_forecast_gives_the_write_rate_and_the_pause(source)
 
     assert report.forecast.write_rate == 0  # nothing writes to the source meanwhile
     assert report.forecast.cutover_pause_seconds is not None
+
+
+def test_keys_postgresql_would_hold_as_equal_are_reported(source):
+    fill(FILL, users=2)
+    with sqlite3.connect(source) as conn:  # the same UUID again, in capitals
+        user_id = conn.execute("SELECT min(id) FROM accounts_user").fetchone()[0]
+        conn.execute(
+            "INSERT INTO accounts_user (id, password, is_superuser, username, is_staff,"
+            " is_active, provider, provider_subject, email, display_name, created_at,"
+            " updated_at) SELECT upper(id), password, is_superuser, username || '2', is_staff,"
+            " is_active, provider, provider_subject || '2', email, display_name, created_at,"
+            " updated_at FROM accounts_user WHERE id = ?",
+            [user_id],
+        )
+
+    report = check_copy(source)
+
+    unique = [f for f in report.findings if f.check == "source.unique"]
+    assert [f.message for f in unique] == ["accounts_user (id): values PostgreSQL holds as equal"]
+    assert unique[0].count == 1
