@@ -2,12 +2,15 @@
 id, count and sample keys; read-only on both sides; in agreement with the copy."""
 
 import hashlib
+import json
 import re
 import sqlite3
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from accounts.models import User
 from dbcopy import copy
@@ -133,3 +136,59 @@ def test_keys_postgresql_would_hold_as_equal_are_reported(source):
     unique = [f for f in report.findings if f.check == "source.unique"]
     assert [f.message for f in unique] == ["accounts_user (id): values PostgreSQL holds as equal"]
     assert unique[0].count == 1
+
+
+def run_check(*args):
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("copy_from_sqlite", *args, "--check", stdout=out, stderr=err)
+    except CommandError as exc:
+        return 1, out.getvalue(), str(exc)
+    return 0, out.getvalue(), ""
+
+
+def test_the_command_reports_every_problem_as_text_and_as_json_and_fails(source):
+    fill(FILL)
+    nul = hand_edit(source, "journal_journalentry", "content", "a\x00b")
+    date = hand_edit(source, "tokens_session", "expires_at", "yesterday")
+    before = file_digest(source)
+
+    status, text, reason = run_check(str(source))
+    json_status, document, _ = run_check(str(source), "--format", "json")
+
+    assert status == json_status == 1
+    assert reason.startswith("3 problems") and reason.endswith("nothing was changed")
+    assert "  value.nul: journal_journalentry.content: holds a NUL" in text
+    assert f"e.g. journal_journalentry.content {nul})" in text
+    assert f"e.g. tokens_session.expires_at {date})" in text
+    assert "forecast: " in text
+    report = json.loads(document)
+    assert report["ok"] is False
+    assert {f["check"] for f in report["findings"]} == {
+        "value.nul",
+        "value.datetime",
+        "source.invariant",  # the entry's size_bytes no longer matches its content
+    }
+    assert file_digest(source) == before
+    assert not User.objects.exists()
+
+
+def test_the_command_passes_a_clean_source_with_its_forecast(source):
+    fill(FILL)
+
+    status, text, _ = run_check(str(source))
+
+    assert status == 0
+    assert (
+        text.splitlines()[0]
+        == f"check of {source} into postgresql {connection.settings_dict['NAME']}"
+    )
+    assert re.fullmatch(
+        r"forecast: \d+ tables, [\d,]+ rows, [\d.]+ MB; the copy about [\d.]+ s",
+        text.splitlines()[-1],
+    )
+
+
+def test_format_goes_with_check_only(source):
+    with pytest.raises(CommandError, match="--format goes with --check only"):
+        call_command("copy_from_sqlite", str(source), "--format", "json")

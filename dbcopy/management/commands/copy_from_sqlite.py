@@ -1,3 +1,4 @@
+import json
 import time
 from contextlib import ExitStack
 
@@ -5,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from dbcopy import catchup, copy
+from dbcopy.check import CheckReport, check_copy
 from dbcopy.cutover import cutover as run_cutover
 from dbcopy.exceptions import CopyRefused
 from dbcopy.management.commands._common import (
@@ -64,6 +66,18 @@ class Command(OperatorCommand):
             action="store_true",
             help="remove the change capture triggers and table from the source",
         )
+        mode.add_argument(
+            "--check",
+            action="store_true",
+            help="copy nothing: report every problem a copy would meet (read-only on both "
+            "sides) and a forecast; exit 0 only when the copy would succeed",
+        )
+        parser.add_argument(
+            "--format",
+            choices=["text", "json"],
+            default="text",
+            help="with --check: the report as text or as one JSON document",
+        )
 
     def handle_command(
         self,
@@ -76,12 +90,21 @@ class Command(OperatorCommand):
         stop_capture,
         switch,
         no_progress,
+        check,
+        format,
         **options,
     ):
         if truncate and (catch_up or cutover or stop_capture):
             raise CommandError("--truncate goes with a full copy only")
         if switch and not cutover:
             raise CommandError("--switch goes with --cutover only")
+        if format != "text" and not check:
+            raise CommandError("--format goes with --check only")
+        if check:
+            if truncate:
+                raise CommandError("--check copies nothing: --truncate does not go with it")
+            self._check(path, format)
+            return
         progress = progress_for(self, no_progress=no_progress)
         if stop_capture:
             with one_line_errors(self, unchanged="the source is unchanged"):
@@ -107,6 +130,19 @@ class Command(OperatorCommand):
             f"({rate:,.0f} rows/s), verified"
             + (f"; changes captured from mark {report.mark}" if capture else "")
         )
+
+    def _check(self, path, format):
+        report = check_copy(path)
+        if format == "json":
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self.stdout.write("\n".join(_check_text(report)))
+        if not report.ok:
+            count = sum(f.count for f in report.findings)
+            raise CommandError(
+                f"{len(report.findings)} problems ({count:,} rows or settings): the copy would "
+                "fail; nothing was changed"
+            )
 
     def _cutover(self, path, progress, *, switch=False):
         master = url = None
@@ -169,6 +205,30 @@ class Command(OperatorCommand):
         self.stdout.write(f"while writing: {_caught_up(report)}")
         report_verification(self, report.verification)
         self.stdout.write(f"  (every table at change {report.mark}, while the app wrote on)")
+
+
+def _check_text(report: CheckReport) -> list[str]:
+    lines = [f"check of {report.source} into {report.target}"]
+    for finding in report.findings:
+        line = f"  {finding.check}: {finding.message} ({finding.count:,}"
+        if finding.samples:  # the samples of a finding are of one table and column
+            first = finding.samples[0]
+            where = f"{first.table}.{first.column}" if first.column else first.table
+            line += f"; e.g. {where} {', '.join(s.key for s in finding.samples)}"
+        lines.append(line + ")")
+    forecast = report.forecast
+    if forecast is not None:
+        line = (
+            f"forecast: {forecast.tables} tables, {forecast.rows:,} rows, "
+            f"{forecast.bytes / 1e6:,.1f} MB; the copy about {forecast.copy_seconds:,.1f} s"
+        )
+        if forecast.write_rate is not None:
+            line += (
+                f"; capture on, {forecast.write_rate:,.1f} writes/s now: the cutover's pause "
+                f"about {forecast.cutover_pause_seconds:,.2f} s"
+            )
+        lines.append(line)
+    return lines
 
 
 def _caught_up(report) -> str:
