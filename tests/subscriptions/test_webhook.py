@@ -272,6 +272,16 @@ def test_unknown_fields_are_kept_in_the_payload(signed_post, user):
     assert SubscriptionEvent.objects.get().payload == payload
 
 
+def test_fields_the_event_does_not_define_are_ignored_at_every_level(signed_post, user):
+    payload = event_payload(user.pk)
+    payload["livemode"] = False
+    payload["subscription"]["quantity"] = 3
+
+    assert signed_post(payload).json() == {"status": "processed"}
+
+    assert Subscription.objects.get().status == "active"
+
+
 def test_an_unknown_user_is_ignored_and_recorded_without_its_payload(signed_post, user):
     stranger = uuid.uuid4()
 
