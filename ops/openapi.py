@@ -1,6 +1,7 @@
 """Pieces of the OpenAPI description shared by every app's ``@extend_schema``: the error
 shape, the errors that any endpoint may answer, and the bearer authentication scheme."""
 
+import functools
 import inspect
 
 from drf_spectacular.extensions import (
@@ -108,6 +109,23 @@ def add_site_wide_behaviour(result, generator, request, public):
                 response.setdefault("headers", {})["X-Request-ID"] = _REQUEST_ID_HEADER
             operation.setdefault("parameters", []).append(_REQUEST_ID_PARAMETER)
     return result
+
+
+@functools.cache
+def operations_without_a_body() -> frozenset[tuple[str, str]]:
+    """(path as the schema spells it, upper-case method) of every unsafe operation that
+    defines no request body: read from the schema the server publishes (generated once per
+    process, in a few tens of milliseconds), so the server refuses what the schema leaves out
+    (``ops.middleware.UndefinedBodyMiddleware``)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return frozenset(
+        (path, method.upper())
+        for path, operations in schema.get("paths", {}).items()
+        for method, operation in operations.items()
+        if method in _UNSAFE_METHODS and "requestBody" not in operation
+    )
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):

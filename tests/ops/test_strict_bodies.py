@@ -86,3 +86,61 @@ def test_every_operation_refuses_a_field_it_does_not_define_and_does_nothing(
     assert tried == set(VALID_BODIES)
     assert list(JournalEntry.objects.values_list("content", flat=True)) == ["kept"]
     assert Session.objects.filter(revoked_at__isnull=True).count() == sessions
+
+
+@pytest.mark.parametrize("name", ["detail", "code"])
+def test_an_undefined_field_named_like_the_error_shape_keeps_the_shape(auth_api, name):
+    response = auth_api.post("/api/v1/journal/entries", {"content": "x", name: 1}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["detail"] == f"{name}: This endpoint does not define this field."
+
+
+BODILESS = [
+    ("post", "/api/v1/auth/logout-all"),
+    ("delete", "/api/v1/me"),
+    ("delete", "/api/v1/sessions/{session}"),
+    ("delete", "/api/v1/journal/entries/{entry}"),
+]
+
+
+def test_the_schema_defines_no_body_for_these_operations(schema):
+    for method, path in BODILESS:
+        template = path.replace("{session}", "{session_id}").replace("{entry}", "{entry_id}")
+        assert "requestBody" not in schema["paths"][template][method], path
+
+
+@pytest.mark.parametrize(("method", "path"), BODILESS)
+def test_an_operation_without_a_body_refuses_a_field_in_one_and_does_nothing(
+    auth_api, user, login, method, path
+):
+    entry = insert_journal_entry(user=user, content="kept")
+    other_session = login(user).session
+    url = path.format(session=other_session.pk, entry=entry.pk)
+
+    response = getattr(auth_api, method)(url, {"confirm": True}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == "confirm: This endpoint does not define this field."
+    assert response.json()["confirm"] == ["This endpoint does not define this field."]
+    assert list(JournalEntry.objects.values_list("content", flat=True)) == ["kept"]
+    assert Session.objects.filter(user=user, revoked_at__isnull=True).count() == 2
+    assert auth_api.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.parametrize("body", [None, {}])
+def test_an_operation_without_a_body_takes_none_or_an_empty_object(auth_api, body):
+    response = auth_api.post("/api/v1/auth/logout-all", body, format="json")
+
+    assert response.status_code == 204
+
+
+def test_an_unreadable_body_on_an_operation_without_one_is_400(auth_api):
+    response = auth_api.generic(
+        "DELETE", "/api/v1/me", '{"a": "\\u0000"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert auth_api.get("/api/v1/me").status_code == 200
