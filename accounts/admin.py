@@ -130,8 +130,10 @@ class UserAdmin(DjangoUserAdmin):
         deleted, counts, _, protected = super().get_deleted_objects(objs, request)
         # The account's rows in the other apps go with it, as with DELETE me, even those
         # staff may not delete one by one (its events, its revocation records): the right to
-        # delete the account is the one needed.
-        return deleted, counts, set(), protected
+        # delete the accounts is the one needed, for each of them (the bulk action asks
+        # has_delete_permission without an object).
+        refused = {"another staff account" for obj in objs if not self._may_manage(request, obj)}
+        return deleted, counts, refused, protected
 
     def log_deletions(self, request, queryset):
         user_type = ContentType.objects.get_for_model(User, for_concrete_model=False)
