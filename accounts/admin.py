@@ -1,12 +1,19 @@
 from django.contrib import admin
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts import services
 from accounts.models import User
+
+# What the admin's history says of an account staff deleted: the deletion erases every entry
+# that names the account, so this one names nobody.
+DELETED_ACCOUNT = "(a deleted account)"
 
 # What makes an account powerful in the admin: only superusers change these. Read-only
 # fields are left out of the form, so a crafted POST that sets them changes nothing.
@@ -109,6 +116,37 @@ class UserAdmin(DjangoUserAdmin):
         if not self._may_manage(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    # Deleting goes through the account service: it locks the rows in primary key order, so
+    # a write of the user racing the deletion waits for it instead of failing at COMMIT, and
+    # it erases what names the account (its events, the admin's history of it).
+    def delete_model(self, request, obj):
+        services.delete_users(user_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_users(user_ids=queryset.values_list("pk", flat=True))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
+        # The account's rows in the other apps go with it, as with DELETE me, even those
+        # staff may not delete one by one (its events, its revocation records): the right to
+        # delete the accounts is the one needed, for each of them (the bulk action asks
+        # has_delete_permission without an object).
+        refused = {"another staff account" for obj in objs if not self._may_manage(request, obj)}
+        return deleted, counts, refused, protected
+
+    def log_deletions(self, request, queryset):
+        user_type = ContentType.objects.get_for_model(User, for_concrete_model=False)
+        return LogEntry.objects.bulk_create(
+            LogEntry(
+                user_id=request.user.pk,
+                content_type=user_type,
+                object_id=None,
+                object_repr=DELETED_ACCOUNT,
+                action_flag=DELETION,
+            )
+            for _ in queryset
+        )
 
     def _may_manage(self, request, obj):
         # Another staff or superuser account is off limits to staff who are not superusers:

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "ops.middleware.UnreadableRequestMiddleware",
     "config.routers.DatabaseRoutingMiddleware",
     "ops.maintenance.MaintenanceModeMiddleware",
+    "ops.middleware.UndefinedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

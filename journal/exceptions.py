@@ -15,10 +15,3 @@ class QuotaExceeded(exceptions.PermissionDenied):
 class EntryNotFound(exceptions.NotFound):
     default_detail = "No such journal entry."
     default_code = "entry_not_found"
-
-
-class AccountGone(exceptions.AuthenticationFailed):
-    """The user was deleted while one of its writes was on its way."""
-
-    default_detail = "Account not found or disabled."
-    default_code = "authentication_failed"

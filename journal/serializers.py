@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from journal.models import JournalEntry
 from ops.fields import StrictCharField
+from ops.serializers import InputSerializer
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -15,7 +16,7 @@ class EntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EntryInputSerializer(serializers.Serializer):
+class EntryInputSerializer(InputSerializer):
     # The size limit is in UTF-8 bytes and answered with 413, so no max_length here.
     content = StrictCharField(trim_whitespace=False)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.locks import lock_user
 from accounts.models import User
-from journal.exceptions import AccountGone, EntryNotFound, EntryTooLarge, QuotaExceeded
+from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
 from journal.selectors import quota_bytes_for_user
 
@@ -67,8 +67,7 @@ def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) ->
     if used is None:
         # The user's first write: no row yet. First writes of one user take the user's lock
         # (nothing else is held yet), so one of them creates the row and the others move it.
-        if not lock_user(user_id=user_id):
-            raise AccountGone()
+        lock_user(user_id=user_id)  # AccountDeleted (401) when the account went meanwhile
         if fitting.update(**moves):
             return
         used = usage.values_list("bytes_used", flat=True).first()

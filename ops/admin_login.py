@@ -1,19 +1,29 @@
-"""The admin's sign-in page, rate limited so that staff passwords cannot be guessed at speed.
+"""The admin's sign-in page, rate limited so that staff passwords cannot be guessed at speed,
+without letting anyone who knows a staff member's username lock them out.
 
 Every sign-in attempt on the admin's login page (a username and a password posted) is
-counted per client address and per username, in the throttle store the API's throttles use
-(``ops.shared_state.shared_state()``), so every worker of the host shares the counts. Past
-``ATTEMPTS_PER_ADDRESS`` attempts from one address, or ``ATTEMPTS_PER_USERNAME`` for one
-username, within ``WINDOW_SECONDS`` (a sliding window, as for the API's rates), the page
-answers 429 with ``Retry-After`` and shows the form with the reason, without checking the
-password. A refused attempt is not counted, so hammering does not lengthen the wait.
+counted in the throttle store the API's throttles use (``ops.shared_state.shared_state()``),
+so every worker of the host (every host, with ``REDIS_URL``) shares the counts, over a
+sliding window of ``WINDOW_SECONDS``:
 
+- per (username, client address): past ``ATTEMPTS_PER_USERNAME_AND_ADDRESS``, that address
+  may not try that username again for a while;
+- per client address: past ``ATTEMPTS_PER_ADDRESS`` (higher: an office behind one address has
+  several staff), that address may not try any username, so it cannot spray guesses;
+- per username, from every address: past ``USERNAME_ALERT_CEILING`` the attempt goes on (a
+  limit here is what would let anyone lock a staff member out), but it is logged as a warning
+  and counted in ``journal_admin_login_username_ceiling_total``: many addresses guessing one
+  username is an attack to see, not one to obey.
+
+A refused attempt answers 429 with ``Retry-After`` and the form with the reason, without
+checking the password, and is not counted, so hammering does not lengthen the wait.
 Successful sign-ins count as attempts too: the store counts each request it lets through and
 has no read that does not count, and staff sign in rarely (an admin session lasts weeks).
 The client address is the one the API's throttles count (``NUM_PROXIES``, IPv6 per /64).
 """
 
 import hashlib
+import logging
 import math
 import time
 
@@ -22,16 +32,20 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 
+from ops.metrics import ADMIN_LOGIN_USERNAME_CEILING
 from ops.shared_state import shared_state
 from ops.throttling import client_ident
 
-ATTEMPTS_PER_ADDRESS = 5
-ATTEMPTS_PER_USERNAME = 5
+logger = logging.getLogger(__name__)
+
+ATTEMPTS_PER_USERNAME_AND_ADDRESS = 5
+ATTEMPTS_PER_ADDRESS = 20
+USERNAME_ALERT_CEILING = 50
 WINDOW_SECONDS = 15 * 60
 
 
 class AdminSignInThrottle:
-    """Counts one sign-in attempt against its address's and its username's limits."""
+    """Counts one sign-in attempt against its limits and its username's alert ceiling."""
 
     timer = staticmethod(time.time)
 
@@ -41,9 +55,13 @@ class AdminSignInThrottle:
         # Hashed: a long or mistyped username (a password in the wrong box) stays out of
         # the counts file.
         username_digest = hashlib.sha256(username.casefold().encode()).hexdigest()
+        address = client_ident(request)
         limits = (
-            (f"admin_login_address_{client_ident(request)}", ATTEMPTS_PER_ADDRESS),
-            (f"admin_login_username_{username_digest}", ATTEMPTS_PER_USERNAME),
+            (f"admin_login_address_{address}", ATTEMPTS_PER_ADDRESS),
+            (
+                f"admin_login_username_address_{username_digest}_{address}",
+                ATTEMPTS_PER_USERNAME_AND_ADDRESS,
+            ),
         )
         now = self.timer()
         store = shared_state()
@@ -51,6 +69,18 @@ class AdminSignInThrottle:
             allowed, wait = store.hit(key, limit, WINDOW_SECONDS, now)
             if not allowed:
                 return wait
+        below_ceiling, _ = store.hit(
+            f"admin_login_username_{username_digest}", USERNAME_ALERT_CEILING, WINDOW_SECONDS, now
+        )
+        if not below_ceiling:
+            ADMIN_LOGIN_USERNAME_CEILING.inc()
+            logger.warning(
+                "admin sign-in attempts for username %r past %d in %d s, from many addresses: "
+                "let through (each address is limited on its own)",
+                username[:64],
+                USERNAME_ALERT_CEILING,
+                WINDOW_SECONDS,
+            )
         return None
 
 
@@ -61,8 +91,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "throttled": (
-            "Too many sign-in attempts for this username or from this address. "
-            "Try again in %(minutes)s minutes."
+            "Too many sign-in attempts from this address. Try again in %(minutes)s minutes."
         ),
     }
     retry_after = None

@@ -79,7 +79,8 @@ def api_exception_handler(exc, context):
             if isinstance(response.data, dict)
             else {"non_field_errors": response.data}
         )
-        response.data = {"detail": _first_message(fields), "code": "invalid", **fields}
+        # Last, so that a body field named "detail" or "code" cannot take their place.
+        response.data = {**fields, "detail": _first_message(fields), "code": "invalid"}
     elif isinstance(exc, exceptions.APIException) and isinstance(exc.detail, str):
         response.data = {"detail": str(exc.detail), "code": exc.detail.code}
     return response

@@ -71,6 +71,11 @@ THROTTLE_STORE_ERRORS = Counter(
     "journal_throttle_store_errors_total",
     "Times the shared throttle counts store failed and a process fell back to its own counts.",
 )
+ADMIN_LOGIN_USERNAME_CEILING = Counter(
+    "journal_admin_login_username_ceiling_total",
+    "Admin sign-in attempts past the per-username alert ceiling (one username guessed from "
+    "many addresses); let through, since each address is limited on its own.",
+)
 # Domain gauges, declared by the apps that own the data (``register_domain_gauge`` in their
 # ``AppConfig.ready``): counted by whichever worker answers the scrape; the latest value wins.
 _domain_gauges: dict[str, tuple[Gauge, Callable[[], int]]] = {}

@@ -1,5 +1,6 @@
 """Middleware of the whole site: the request id (a malformed one refused), the request body
-limit, and requests whose address or cookies hold a NUL."""
+limit, requests whose address or cookies hold a NUL, and fields in the body of an operation
+that defines none."""
 
 import re
 import uuid
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from ops import logs
+from ops.parsers import UnreadableJSON, load_json
+from ops.serializers import UNKNOWN_FIELD
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id must be short and plain: it is echoed in a header and written to every log
@@ -110,3 +113,45 @@ class UnreadableRequestMiddleware:
                     status=400,
                 )
         return self.get_response(request)
+
+
+# A route's converters, as the OpenAPI schema spells its path: <uuid:entry_id> -> {entry_id}.
+_ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+class UndefinedBodyMiddleware:
+    """An unsafe request to an operation that defines no request body (``auth/logout-all``,
+    the DELETEs) whose JSON body holds a field anyway is refused with 400 naming the field,
+    before the view runs, as ``ops.serializers.InputSerializer`` refuses an undefined field
+    where a body is defined; an unreadable JSON body is a 400 there as everywhere. An empty
+    body, or ``{}``, is fine. Which operations define no body is read from the OpenAPI schema
+    (``ops.openapi.operations_without_a_body``), so the server and the schema agree."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from ops.openapi import operations_without_a_body
+
+        match = request.resolver_match
+        if match is None or not match.route or request.content_type != "application/json":
+            return None
+        path = "/" + _ROUTE_PARAMETER.sub(r"{\1}", match.route)
+        if (path, request.method) not in operations_without_a_body() or not request.body:
+            return None
+        try:
+            body = load_json(request.body)
+        except UnreadableJSON as exc:
+            return JsonResponse(
+                {"detail": f"JSON parse error - {exc}", "code": "parse_error"}, status=400
+            )
+        if isinstance(body, dict) and body:
+            fields = {name: [UNKNOWN_FIELD] for name in body}
+            first = next(iter(body))
+            return JsonResponse(
+                {**fields, "detail": f"{first}: {UNKNOWN_FIELD}", "code": "invalid"}, status=400
+            )
+        return None

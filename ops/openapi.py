@@ -1,8 +1,12 @@
 """Pieces of the OpenAPI description shared by every app's ``@extend_schema``: the error
 shape, the errors that any endpoint may answer, and the bearer authentication scheme."""
 
+import functools
+import inspect
+
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.plumbing import (
@@ -66,11 +70,10 @@ _REQUEST_ID_PARAMETER = {
 }
 _BAD_REQUEST_ID = "The `X-Request-ID` header breaks its pattern (`invalid_request_id`)."
 # What JSON Schema cannot say about a body: the parser's limits (ops.parsers) hold for every
-# value, in the fields an endpoint reads and in those it ignores.
+# value, in the fields an endpoint reads and in those it ignores (the webhook's).
 _READABLE_BODY = (
-    "Fields the endpoint does not read are ignored, but the whole body must be JSON the API "
-    "can read, or it is refused with 400: no integer past 64 bits, no NUL or lone surrogate in "
-    "any text (keys included), nested at most 64 levels."
+    "The whole body must be JSON the API can read, or it is refused with 400: no integer past "
+    "64 bits, no NUL or lone surrogate in any text (keys included), nested at most 64 levels."
 )
 _UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -108,6 +111,23 @@ def add_site_wide_behaviour(result, generator, request, public):
     return result
 
 
+@functools.cache
+def operations_without_a_body() -> frozenset[tuple[str, str]]:
+    """(path as the schema spells it, upper-case method) of every unsafe operation that
+    defines no request body: read from the schema the server publishes (generated once per
+    process, in a few tens of milliseconds), so the server refuses what the schema leaves out
+    (``ops.middleware.UndefinedBodyMiddleware``)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return frozenset(
+        (path, method.upper())
+        for path, operations in schema.get("paths", {}).items()
+        for method, operation in operations.items()
+        if method in _UNSAFE_METHODS and "requestBody" not in operation
+    )
+
+
 class AccessTokenScheme(OpenApiAuthenticationExtension):
     target_class = "tokens.authentication.AccessTokenAuthentication"
     name = "accessToken"
@@ -126,6 +146,30 @@ class OffsetDateTimeFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = build_basic_type(OpenApiTypes.DATETIME)
         schema["description"] = "ISO 8601 with a UTC offset (Z or +00:00)."
+        return schema
+
+
+class InputSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies (``ops.serializers.InputSerializer``): ``additionalProperties`` says
+    what the server does with a field the body does not define: false, refused with 400
+    naming it; true (the webhook's events), ignored."""
+
+    target_class = "ops.serializers.InputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        allowed = self.target.allow_unknown_fields
+        schema["additionalProperties"] = allowed
+        # The body's own docstring, not the base class's (which speaks of the server's code);
+        # a body that allows unknown fields says why in its own.
+        own = type(self.target).__dict__.get("__doc__")
+        own = inspect.cleandoc(own) if own else ""
+        if not allowed:
+            own = f"{own} A field it does not define is refused with 400, naming the field."
+        elif not own:
+            own = "Fields it does not define are ignored."
+        schema["description"] = own.strip()
         return schema
 
 

@@ -81,6 +81,8 @@ class SubscriptionEventAdmin(ProviderStateAdmin):
 
     @admin.display(description="payload")
     def payload_json(self, event):
+        if event.payload is None:
+            return "not kept (the event named no known user)"
         return format_html(
             "<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
         )

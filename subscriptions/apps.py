@@ -1,7 +1,5 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.db.models import QuerySet
-from django.db.models.signals import pre_delete
 
 
 class SubscriptionsConfig(AppConfig):
@@ -10,15 +8,7 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         from ops.metrics import register_domain_gauge
-        from subscriptions.receivers import erase_events_of_deleted_user
         from subscriptions.selectors import count_entitled_subscriptions
-
-        # Every way a user is deleted (DELETE me, the admin) erases the events naming them.
-        pre_delete.connect(
-            erase_events_of_deleted_user,
-            sender=settings.AUTH_USER_MODEL,
-            dispatch_uid="subscriptions.erase_events_of_deleted_user",
-        )
 
         register_domain_gauge(
             "journal_active_subscriptions",

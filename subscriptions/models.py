@@ -60,9 +60,10 @@ class WebhookOutcome(models.TextChoices):
 
 class SubscriptionEvent(models.Model):
     """Every webhook event received, applied or not: the audit trail. Idempotency key:
-    (provider, event_id). It names a user, so it goes with the account: deleting the user
-    deletes the events linked to them or their subscriptions (CASCADE) and those naming them
-    only in the payload (``subscriptions.receivers``)."""
+    (provider, event_id). ``user`` is the account the event names, set when it is recorded
+    (the id in canonical form, whatever spelling the provider sent), so the events go with
+    the account by CASCADE. An event that names no account (an unknown id, or one deleted)
+    keeps only what idempotency needs: no ``user``, no ``payload``."""
 
     class Outcome(models.TextChoices):
         PROCESSED = "processed"
@@ -72,7 +73,7 @@ class SubscriptionEvent(models.Model):
     provider = models.CharField(max_length=32)
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=100)
-    payload = models.JSONField()
+    payload = models.JSONField(null=True, blank=True, help_text="None: not kept (no known user)")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

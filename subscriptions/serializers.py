@@ -4,6 +4,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from ops.fields import StrictCharField
+from ops.serializers import InputSerializer
 from subscriptions.models import Subscription, SubscriptionStatus, WebhookOutcome
 
 # 9999-12-31T23:59:59Z: the last second a Python datetime (and so the ORM) can hold.
@@ -57,8 +58,11 @@ class OffsetDateTimeField(serializers.Field):
         return value.isoformat()
 
 
-class SubscriptionStateSerializer(serializers.Serializer):
-    """The ``subscription`` object of a webhook event: its state at the provider."""
+class SubscriptionStateSerializer(InputSerializer):
+    """The ``subscription`` object of a webhook event: its state at the provider. Fields it
+    does not define are ignored: providers add fields to their events over time."""
+
+    allow_unknown_fields = True
 
     id = StrictCharField(max_length=255, trim_whitespace=False)
     plan = StrictCharField(max_length=100, trim_whitespace=False)
@@ -67,10 +71,12 @@ class SubscriptionStateSerializer(serializers.Serializer):
     current_period_end = OffsetDateTimeField(allow_null=True)
 
 
-class WebhookEventSerializer(serializers.Serializer):
-    """A webhook event body. Unknown keys are allowed (providers add fields over time).
-    Identifiers are kept exactly as sent: trimming would make "evt_1 " the same event as
-    "evt_1"."""
+class WebhookEventSerializer(InputSerializer):
+    """A webhook event body. Fields it does not define are ignored: providers add fields to
+    their events over time. Identifiers are kept exactly as sent: trimming would make
+    "evt_1 " the same event as "evt_1"."""
+
+    allow_unknown_fields = True
 
     id = StrictCharField(max_length=255, trim_whitespace=False)
     type = StrictCharField(max_length=100, trim_whitespace=False)

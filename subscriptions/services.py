@@ -1,9 +1,8 @@
-"""Writes of subscriptions: recording webhook events, applying them, the expiry sweep, and
-erasing a deleted user's events.
+"""Writes of subscriptions: recording webhook events, applying them, the expiry sweep.
 
-Locking: a webhook write first locks the user's row (``accounts.locks.lock_user``; the
-journal's quota check and the account deletion take the same lock), then the one
-subscription row its event is for: an event never changes another subscription, so it needs
+Locking: a webhook write first locks the user's row (``accounts.locks``; the journal's quota
+check and the account deletion take the same lock), before it records the event, then the
+one subscription row its event is for: an event never changes another subscription, so it needs
 no other. Webhook writes of one user are thus serialized, and the account cannot be deleted
 under them. Once it holds that row, a webhook write waits for no other lock, so the expiry
 writers (one UPDATE each, without the user lock) cannot close a lock cycle with it.
@@ -16,13 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from accounts.locks import lock_user
+from accounts.locks import lock_user, lock_user_if_present
 from accounts.models import User
 from accounts.selectors import get_user_by_id
-from config.database import DB_DEFAULT
 from subscriptions.models import (
     ENTITLED_STATUSES,
     Subscription,
@@ -52,13 +49,14 @@ def add_subscription_event(
     provider: str,
     event_id: str,
     event_type: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | None,
     created: datetime,
     outcome: str,
     user: User | None = None,
     subscription: Subscription | None = None,
 ) -> SubscriptionEvent | None:
-    """Record a webhook event; None if (provider, event_id) is already recorded.
+    """Record a webhook event; None if (provider, event_id) is already recorded. ``user`` is
+    the account the event names, None if it names none (then ``payload`` is None too).
 
     The unique constraint is the idempotency key, and the insert runs in its own savepoint,
     so a duplicate leaves the caller's transaction usable. On PostgreSQL a concurrent insert
@@ -178,30 +176,34 @@ def process_webhook_event(*, event: WebhookEvent) -> WebhookOutcome:
     nothing), ``duplicate`` (already recorded: nothing changes) or ``ignored`` (unknown user,
     or a subscription of another user: recorded only).
 
-    The event row is inserted first: concurrent deliveries of one event queue on its unique
-    key, so exactly one of them applies it.
+    The user's row is locked before the event is recorded, so the account cannot be deleted
+    between the two: an event is recorded linked to its user (its ``user`` column, whatever
+    spelling of the id the payload used), and goes with the account by CASCADE. An event for
+    an id of no account (never one, or deleted) keeps only what idempotency needs: provider,
+    event id, type and time, not the payload that names the id. Concurrent deliveries of one
+    event queue on the user's lock (or, with no user, on the event's unique key), so exactly
+    one of them applies it.
     """
     with transaction.atomic():
+        user = None
+        if lock_user_if_present(user_id=event.user_id):
+            user = get_user_by_id(user_id=event.user_id)
         record = add_subscription_event(
             provider=event.provider,
             event_id=event.event_id,
             event_type=event.type,
-            payload=event.payload,
+            payload=event.payload if user is not None else None,
             created=event.created,
             outcome=Outcome.IGNORED,
+            user=user,
         )
         if record is None:
             logger.info("duplicate webhook event %s:%s", event.provider, event.event_id)
             return WebhookOutcome.DUPLICATE
-        # Locked before it is read, so the account cannot be deleted under us.
-        lock_user(user_id=event.user_id)
-        user = get_user_by_id(user_id=event.user_id)
         if user is None:
+            # The id is not logged: it may be a deleted account's.
             logger.warning(
-                "webhook event %s:%s for unknown user %s ignored",
-                event.provider,
-                event.event_id,
-                event.user_id,
+                "webhook event %s:%s for no known user ignored", event.provider, event.event_id
             )
             return WebhookOutcome.IGNORED
         applied = upsert_active_subscription(
@@ -213,10 +215,9 @@ def process_webhook_event(*, event: WebhookEvent) -> WebhookOutcome:
             current_period_end=event.current_period_end,
             event_created=event.created,
         )
-        record.user = user
         record.subscription = applied.subscription
         record.outcome = applied.outcome
-        record.save(update_fields=["user", "subscription", "outcome"])
+        record.save(update_fields=["subscription", "outcome"])
     if applied.outcome == Outcome.IGNORED:
         return WebhookOutcome.IGNORED
     return WebhookOutcome.PROCESSED
@@ -243,16 +244,3 @@ def expire_subscriptions(*, subscription_ids: list[uuid.UUID]) -> int:
     if expired:
         logger.warning("staff expired %d subscription(s) by hand", expired)
     return expired
-
-
-def erase_events_naming_user(*, user_id: uuid.UUID, using: str = DB_DEFAULT) -> int:
-    """Delete the recorded events that name this user only in their payload (``user`` is
-    NULL: recorded as ``ignored`` while the id was unknown); those linked to the user or their
-    subscriptions go with them by CASCADE. Runs inside the account deletion's transaction, on
-    its database. Returns how many went."""
-    # The webhook reads the id as any spelling of the UUID; these are the ones providers send.
-    named = Q(payload__user_id__iexact=str(user_id)) | Q(payload__user_id__iexact=user_id.hex)
-    erased, _ = SubscriptionEvent.objects.using(using).filter(named, user__isnull=True).delete()
-    if erased:
-        logger.info("%d unlinked subscription event(s) naming a deleted user erased", erased)
-    return erased

@@ -1,5 +1,6 @@
 """The API's own access tokens: short-lived HS256 JWTs signed with ``JWT_SIGNING_KEY``."""
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,10 @@ from django.conf import settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "sid", "jti", "iat", "exp"]
+# How far in the future ``iat`` (and ``nbf``, if present) may be: app hosts' clocks differ a
+# little, and a token issued on a host one second ahead must work on the others. ``exp`` has
+# no leeway: a token is refused from its expiry on, whichever host issued it.
+CLOCK_SKEW_LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,20 @@ def encode_access_token(*, user_id: uuid.UUID, session_id: uuid.UUID, jti: str) 
 
 
 def decode_access_token(token: str) -> AccessClaims:
-    """Check the signature and expiry; the session (and the revocation list) is checked by
-    the caller."""
+    """Check the signature, the times (``CLOCK_SKEW_LEEWAY_SECONDS`` on ``iat`` and ``nbf``,
+    none on ``exp``) and the claims' shapes; the session (and the revocation list) is checked
+    by the caller."""
     try:
         claims = jwt.decode(
             token,
             settings.JWT_SIGNING_KEY,
             algorithms=[ALGORITHM],
             options={"require": REQUIRED_CLAIMS},
+            leeway=CLOCK_SKEW_LEEWAY_SECONDS,
         )
+        # PyJWT's leeway is one for every time claim: the expiry is checked again, exactly.
+        if int(claims["exp"]) <= time.time():
+            raise jwt.ExpiredSignatureError()
         user_id = uuid.UUID(claims["sub"])
         session_id = uuid.UUID(claims["sid"])
         jti = claims["jti"]

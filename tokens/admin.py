@@ -6,12 +6,19 @@ from tokens.models import RefreshToken, RevokedJti, Session
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Tokens are made by sign-in and rotation only; staff look and revoke."""
+    """Tokens are made by sign-in and rotation only; staff look and revoke, through the
+    revoke actions. Nobody deletes a row by hand: a deleted revoked JTI would bring its access
+    token back to life, and a deleted rotated refresh token would make its later reuse look
+    unknown instead of revoking the session (theft detection). Rows go with their account, or
+    through ``purge_tokens`` once expired."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
 from ops.fields import StrictCharField
+from ops.serializers import InputSerializer
 
 
 class ProviderField(serializers.ChoiceField):
@@ -23,7 +24,7 @@ class ProviderField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(InputSerializer):
     provider = ProviderField(help_text="One of the identity providers this server accepts.")
     id_token = StrictCharField(max_length=16384, trim_whitespace=True)
     fingerprint = StrictCharField(max_length=255, required=False, allow_blank=True)
@@ -44,12 +45,12 @@ class LoginResponseSerializer(TokenPairSerializer):
     user = UserSerializer(source="session.user")
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(InputSerializer):
     refresh = StrictCharField(max_length=512)
     fingerprint = StrictCharField(max_length=255, required=False, allow_blank=True)
 
 
-class LogoutSerializer(serializers.Serializer):
+class LogoutSerializer(InputSerializer):
     refresh = StrictCharField(max_length=512, required=False, allow_blank=True)
 
 

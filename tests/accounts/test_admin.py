@@ -324,3 +324,23 @@ def test_staff_cannot_give_a_group_permissions(staff_client):
     assert 'name="permissions"' not in page
     assert response.status_code == 302
     assert not Group.objects.get(pk=group.pk).permissions.exists()
+
+
+def test_staff_cannot_delete_a_superuser_with_the_bulk_action(staff_client, superuser, user):
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "delete_selected", "_selected_action": [superuser.pk, user.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 403
+    assert User.objects.filter(pk__in=[superuser.pk, user.pk]).count() == 2
+
+
+def test_staff_delete_app_users_with_the_bulk_action(staff_client, user, other_user):
+    response = staff_client.post(
+        CHANGELIST,
+        {"action": "delete_selected", "_selected_action": [user.pk, other_user.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk__in=[user.pk, other_user.pk]).exists()

@@ -1,8 +1,13 @@
+import uuid
+
 import pytest
 from django.db import IntegrityError, transaction
+from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import User
-from accounts.services import create_user, delete_user, upsert_user
+from accounts.services import create_user, delete_user, delete_users, upsert_user
+from journal.models import JournalEntry
+from journal.services import insert_journal_entry
 from tokens.models import RefreshToken, Session
 from tokens.selectors import hash_refresh_token
 
@@ -113,3 +118,21 @@ def test_delete_user_removes_the_user_its_sessions_and_refresh_tokens(user, othe
     assert not RefreshToken.objects.filter(token_hash=hash_refresh_token(first.refresh)).exists()
     assert Session.objects.filter(pk=kept.session.pk).exists()
     assert RefreshToken.objects.filter(token_hash=hash_refresh_token(kept.refresh)).exists()
+
+
+def test_delete_users_deletes_the_accounts_given_and_skips_ids_of_none(user, other_user, login):
+    login(user)
+
+    assert delete_users(user_ids=[user.pk, uuid.uuid4()]) == 1
+
+    assert list(User.objects.all()) == [other_user]
+    assert not Session.objects.filter(user_id=user.pk).exists()
+
+
+def test_a_write_that_waited_for_a_deleted_account_is_refused_as_unauthenticated(user):
+    deleted = User.objects.get(pk=user.pk)
+    delete_user(user=deleted)
+
+    with pytest.raises(AuthenticationFailed):
+        insert_journal_entry(user=user, content="too late")
+    assert not JournalEntry.objects.exists()

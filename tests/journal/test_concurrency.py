@@ -3,10 +3,11 @@ import random
 import pytest
 from django.db.models import Count, Sum
 
+from accounts.exceptions import AccountDeleted
 from accounts.models import User
 from accounts.services import delete_user
 from journal import services
-from journal.exceptions import AccountGone, EntryNotFound, QuotaExceeded
+from journal.exceptions import EntryNotFound, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
 from journal.selectors import journal_usage
 from tests.tokens.test_concurrency import race
@@ -134,7 +135,9 @@ def test_writes_racing_the_deletion_of_their_user_are_deleted_with_it_or_refused
 
     outcomes = race(act, count=THREADS)
 
-    assert all(o is None or isinstance(o, JournalEntry | AccountGone) for o in outcomes), outcomes
+    assert all(o is None or isinstance(o, JournalEntry | AccountDeleted) for o in outcomes), (
+        outcomes
+    )
     assert outcomes.count(None) == 1  # the deletion itself never fails
     assert not User.objects.filter(pk=user.pk).exists()
     assert not JournalEntry.objects.filter(user_id=user.pk).exists()

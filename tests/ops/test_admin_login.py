@@ -5,7 +5,12 @@ from django.contrib.auth.signals import user_login_failed
 
 from accounts.models import User
 from ops import admin_login
-from ops.admin_login import ATTEMPTS_PER_ADDRESS, ATTEMPTS_PER_USERNAME, WINDOW_SECONDS
+from ops.admin_login import (
+    ATTEMPTS_PER_ADDRESS,
+    ATTEMPTS_PER_USERNAME_AND_ADDRESS,
+    USERNAME_ALERT_CEILING,
+    WINDOW_SECONDS,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +52,9 @@ def signed_in(client):
 
 
 def test_the_right_password_after_five_wrong_ones_is_refused_with_429(client):
-    assert fail(client, ATTEMPTS_PER_USERNAME) == [200] * ATTEMPTS_PER_USERNAME
+    assert (
+        fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS) == [200] * ATTEMPTS_PER_USERNAME_AND_ADDRESS
+    )
 
     response = sign_in(client, "morgan")
 
@@ -58,7 +65,7 @@ def test_the_right_password_after_five_wrong_ones_is_refused_with_429(client):
 
 
 def test_the_refusal_shows_the_login_form_again(client):
-    fail(client, ATTEMPTS_PER_USERNAME)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS)
 
     html = sign_in(client, "morgan").content.decode()
 
@@ -67,7 +74,7 @@ def test_the_refusal_shows_the_login_form_again(client):
 
 
 def test_a_refused_attempt_does_not_check_the_password(client):
-    fail(client, ATTEMPTS_PER_USERNAME)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS)
     checked = []
     user_login_failed.connect(lambda **kwargs: checked.append(kwargs), weak=False, dispatch_uid="t")
     try:
@@ -79,17 +86,43 @@ def test_a_refused_attempt_does_not_check_the_password(client):
     assert checked == []
 
 
-def test_the_same_username_from_another_address_is_refused(client):
-    fail(client, ATTEMPTS_PER_USERNAME, address=OFFICE)
+def test_failures_from_one_address_do_not_lock_the_username_out_elsewhere(client):
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS, address=CAFE)
 
-    response = sign_in(client, "morgan", address=HOME)
+    assert sign_in(client, "morgan", address=CAFE).status_code == 429
+    response = sign_in(client, "morgan", address=OFFICE)
 
-    assert response.status_code == 429
-    assert not signed_in(client)
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def metric(client, name) -> float:
+    text = client.get("/metrics").content.decode()
+    line = next(x for x in text.splitlines() if x.startswith(f"{name} "))
+    return float(line.split()[1])
+
+
+def test_one_username_guessed_from_many_addresses_is_logged_and_counted_not_locked_out(
+    client, caplog
+):
+    before = metric(client, "journal_admin_login_username_ceiling_total")
+    addresses = [f"198.18.{n // 250}.{n % 250 + 1}" for n in range(USERNAME_ALERT_CEILING + 3)]
+    statuses = [sign_in(client, "morgan", "wrong", address=a).status_code for a in addresses]
+
+    response = sign_in(client, "morgan", address="192.0.2.200")
+
+    assert set(statuses) == {200}
+    assert response.status_code == 302
+    assert metric(client, "journal_admin_login_username_ceiling_total") - before == 4
+    warnings = [
+        r for r in caplog.records if "past" in r.getMessage() and r.name == "ops.admin_login"
+    ]
+    assert len(warnings) == 4
+    assert "'morgan'" in warnings[0].getMessage()
 
 
 def test_another_username_from_another_address_still_signs_in(client):
-    fail(client, ATTEMPTS_PER_USERNAME, username="morgan", address=OFFICE)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS, username="morgan", address=OFFICE)
 
     response = sign_in(client, "riley", address=HOME)
 
@@ -98,7 +131,7 @@ def test_another_username_from_another_address_still_signs_in(client):
     assert signed_in(client)
 
 
-def test_five_failures_from_one_address_refuse_every_username_from_it(client):
+def test_failures_from_one_address_past_its_limit_refuse_every_username_from_it(client):
     for n in range(ATTEMPTS_PER_ADDRESS):
         sign_in(client, f"guess-{n}", "wrong", address=CAFE)
 
@@ -129,7 +162,7 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_limit(client):
 
 
 def test_the_login_page_still_opens_while_attempts_are_refused(client):
-    fail(client, ATTEMPTS_PER_USERNAME)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS)
 
     response = client.get(LOGIN, REMOTE_ADDR=OFFICE)
 
@@ -138,7 +171,7 @@ def test_the_login_page_still_opens_while_attempts_are_refused(client):
 
 
 def test_sign_in_works_again_once_the_window_has_passed(client, clock):
-    fail(client, ATTEMPTS_PER_USERNAME)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS)
     waited = int(sign_in(client, "morgan")["Retry-After"])
 
     clock[0] += waited
@@ -147,7 +180,7 @@ def test_sign_in_works_again_once_the_window_has_passed(client, clock):
 
 
 def test_refused_attempts_do_not_lengthen_the_wait(client, clock):
-    fail(client, ATTEMPTS_PER_USERNAME)
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS)
     waited = int(sign_in(client, "morgan")["Retry-After"])
     fail(client, 20)
 
@@ -173,11 +206,11 @@ def test_staff_sign_in_when_the_counts_cannot_be_read_and_the_limit_still_holds(
 
 
 def test_ipv6_addresses_of_one_64_share_a_limit(client):
-    fail(client, ATTEMPTS_PER_ADDRESS - 1, username="morgan", address="2001:db8:1:2::10")
+    fail(client, ATTEMPTS_PER_USERNAME_AND_ADDRESS - 1, address="2001:db8:1:2::10")
 
-    neighbour = sign_in(client, "riley", "wrong", address="2001:db8:1:2:ffff::1")
-    next_door = sign_in(client, "riley", address="2001:db8:1:3::10")
+    neighbour = sign_in(client, "morgan", "wrong", address="2001:db8:1:2:ffff::1")
+    next_door = sign_in(client, "morgan", address="2001:db8:1:3::10")
 
     assert neighbour.status_code == 200  # the fifth attempt of the /64
-    assert sign_in(client, "riley", address="2001:db8:1:2::99").status_code == 429
+    assert sign_in(client, "morgan", address="2001:db8:1:2::99").status_code == 429
     assert next_door.status_code == 302

@@ -320,20 +320,3 @@ def test_the_database_allows_any_number_of_ended_subscriptions(user, make_subscr
         make_subscription(user, status=status)
 
     assert Subscription.objects.filter(user=user).count() == 5
-
-
-def test_erase_events_naming_user_deletes_the_unlinked_events_naming_them(user, other_user):
-    for n, spelling in enumerate([str(user.pk), str(user.pk).upper(), user.pk.hex]):
-        record(event_id=f"evt_unlinked_{n}", payload={"user_id": spelling})
-    record(event_id="evt_stranger", payload={"user_id": str(uuid.uuid4())})
-    record(event_id="evt_bob", payload={"user_id": str(other_user.pk)}, user=other_user)
-    record(event_id="evt_no_user_id", payload=["not", "an", "object"])
-
-    erased = services.erase_events_naming_user(user_id=user.pk)
-
-    assert erased == 3
-    assert set(SubscriptionEvent.objects.values_list("event_id", flat=True)) == {
-        "evt_stranger",
-        "evt_bob",
-        "evt_no_user_id",
-    }

@@ -272,17 +272,52 @@ def test_unknown_fields_are_kept_in_the_payload(signed_post, user):
     assert SubscriptionEvent.objects.get().payload == payload
 
 
-def test_an_unknown_user_is_ignored_and_recorded(signed_post, user):
+def test_fields_the_event_does_not_define_are_ignored_at_every_level(signed_post, user):
+    payload = event_payload(user.pk)
+    payload["livemode"] = False
+    payload["subscription"]["quantity"] = 3
+
+    assert signed_post(payload).json() == {"status": "processed"}
+
+    assert Subscription.objects.get().status == "active"
+
+
+def test_an_unknown_user_is_ignored_and_recorded_without_its_payload(signed_post, user):
     stranger = uuid.uuid4()
 
-    response = signed_post(event_payload(stranger))
+    response = signed_post(event_payload(stranger, event_type="subscription.canceled"))
 
     assert response.status_code == 200
     assert response.json() == {"status": "ignored"}
     assert not Subscription.objects.exists()
     event = SubscriptionEvent.objects.get()
     assert (event.outcome, event.user, event.subscription) == ("ignored", None, None)
-    assert event.payload["user_id"] == str(stranger)
+    # What idempotency needs, and nothing that names the id.
+    assert (event.provider, event.event_id, event.type) == (
+        "stripe",
+        "evt_1",
+        "subscription.canceled",
+    )
+    assert event.created == datetime.fromtimestamp(CREATED, tz=UTC)
+    assert event.payload is None
+    assert signed_post(event_payload(stranger)).json() == {"status": "duplicate"}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str, lambda pk: pk.hex, lambda pk: str(pk).upper(), "{{{}}}".format, "urn:uuid:{}".format],
+    ids=["dashed", "hex", "upper", "braces", "urn"],
+)
+def test_an_event_is_linked_to_its_user_whatever_the_spelling_of_its_id(
+    signed_post, user, spelling
+):
+    payload = event_payload(user.pk)
+    payload["user_id"] = spelling(user.pk)
+
+    assert signed_post(payload).json() == {"status": "processed"}
+
+    event = SubscriptionEvent.objects.get()
+    assert (event.user, event.payload) == (user, payload)
 
 
 def test_an_event_older_than_the_last_applied_is_recorded_as_stale(signed_post, user):

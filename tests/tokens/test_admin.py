@@ -3,7 +3,8 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from tokens.models import RefreshToken, Session
+from tokens.exceptions import InvalidRefreshToken
+from tokens.models import RefreshToken, RevokedJti, Session
 from tokens.selectors import find_valid_refresh_token
 from tokens.services import rotate_refresh_token
 
@@ -77,6 +78,63 @@ def test_revoked_jti_admin_lists_the_pair_a_retry_replaced(admin_client, user, l
 def test_tokens_cannot_be_added_by_hand(admin_client):
     assert admin_client.get("/admin/tokens/refreshtoken/add/").status_code == 403
     assert admin_client.get("/admin/tokens/session/add/").status_code == 403
+
+
+def test_a_revoked_jti_cannot_be_deleted_to_bring_its_access_token_back(
+    admin_client, user, login, settings
+):
+    settings.REFRESH_TOKEN_RETRY_GRACE_SECONDS = 30
+    pair = login(user)
+    lost = rotate_refresh_token(raw_token=pair.refresh)  # its answer is lost
+    rotate_refresh_token(raw_token=pair.refresh)  # the retry: the lost pair dies
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {lost.access}")
+    assert client.get("/api/v1/me").status_code == 401
+    revoked = RevokedJti.objects.get()
+
+    page = admin_client.get(f"/admin/tokens/revokedjti/{revoked.pk}/delete/")
+    post = admin_client.post(f"/admin/tokens/revokedjti/{revoked.pk}/delete/", {"post": "yes"})
+    bulk = admin_client.post(
+        "/admin/tokens/revokedjti/",
+        {"action": "delete_selected", "_selected_action": [revoked.pk], "post": "yes"},
+    )
+
+    assert (page.status_code, post.status_code) == (403, 403)
+    assert bulk.status_code == 200  # the changelist again: no such action
+    assert RevokedJti.objects.filter(pk=revoked.pk).exists()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_rotated_refresh_token_cannot_be_deleted_so_its_reuse_still_revokes(
+    admin_client, user, login
+):
+    pair = login(user)
+    rotate_refresh_token(raw_token=pair.refresh)
+    rotated = RefreshToken.objects.get(session=pair.session, rotated_at__isnull=False)
+
+    post = admin_client.post(f"/admin/tokens/refreshtoken/{rotated.pk}/delete/", {"post": "yes"})
+    admin_client.post(
+        "/admin/tokens/refreshtoken/",
+        {"action": "delete_selected", "_selected_action": [rotated.pk], "post": "yes"},
+    )
+
+    assert post.status_code == 403
+    assert RefreshToken.objects.filter(pk=rotated.pk).exists()
+    with pytest.raises(InvalidRefreshToken):
+        rotate_refresh_token(raw_token=pair.refresh)
+    assert Session.objects.get(pk=pair.session.pk).revoked_at is not None
+
+
+def test_sessions_are_ended_by_the_revoke_action_not_deleted(admin_client, user, login):
+    pair = login(user)
+
+    listing = admin_client.get("/admin/tokens/session/").content.decode()
+    post = admin_client.post(f"/admin/tokens/session/{pair.session.pk}/delete/", {"post": "yes"})
+
+    assert 'value="revoke"' in listing
+    assert 'value="delete_selected"' not in listing
+    assert post.status_code == 403
+    assert Session.objects.filter(pk=pair.session.pk).exists()
 
 
 def test_revoking_a_session_in_the_admin_ends_its_access_tokens(admin_client, user, login):

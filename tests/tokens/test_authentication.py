@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tokens.access import encode_access_token, new_jti
+from tokens.access import CLOCK_SKEW_LEEWAY_SECONDS, encode_access_token, new_jti
 from tokens.services import issue_refresh_token
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,30 @@ def test_a_valid_access_token_authenticates(user):
 
 def test_an_expired_access_token_is_401(user):
     response = get_me(f"Bearer {sign(claims(user, exp=int(time.time()) - 1))}")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Access token has expired."
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_issued_on_a_host_whose_clock_is_a_few_seconds_ahead_is_accepted(user, claim):
+    ahead = int(time.time()) + CLOCK_SKEW_LEEWAY_SECONDS - 2
+
+    assert get_me(f"Bearer {sign(claims(user, **{claim: ahead}))}").status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_from_further_in_the_future_than_the_leeway_is_401(user, claim):
+    ahead = int(time.time()) + CLOCK_SKEW_LEEWAY_SECONDS + 60
+
+    assert get_me(f"Bearer {sign(claims(user, **{claim: ahead}))}").status_code == 401
+
+
+def test_the_leeway_on_iat_does_not_extend_a_token_past_its_expiry(user):
+    now = int(time.time())
+    token = sign(claims(user, iat=now + 2, exp=now - 1))
+
+    response = get_me(f"Bearer {token}")
 
     assert response.status_code == 401
     assert response.json()["detail"] == "Access token has expired."
