@@ -44,6 +44,36 @@ RETRY_AFTER = OpenApiParameter(
     description="Seconds to wait before trying again.",
 )
 
+# Unsafe operations that honour Idempotency-Key declare it with ``IDEMPOTENCY_KEY``; the hook
+# below adds the answers it brings (CONTRACT.md, "Idempotent requests").
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="1 to 255 printable ASCII characters chosen by the client, one per intended "
+    "write. The first request with a key runs and its answer (below 500) is kept for "
+    "`IDEMPOTENCY_KEY_RETENTION_HOURS`; the same key again with the same method, path and "
+    "body gets that answer again without running anything, marked `Idempotent-Replayed: "
+    "true`. An answer of 500 or more keeps nothing: its retry runs.",
+    pattern=r"^[ -~]{1,255}$",
+)
+_IDEMPOTENT_REPLAYED_HEADER = {
+    "description": "`true` when this answer is the kept answer of an earlier request with the "
+    "same `Idempotency-Key` (nothing ran).",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_BAD_IDEMPOTENCY_KEY = (
+    "`Idempotency-Key` is not 1 to 255 printable ASCII characters (`invalid_idempotency_key`)."
+)
+_KEY_IN_USE = (
+    "A request with this `Idempotency-Key` is still running (`idempotency_key_in_use`); "
+    "`Retry-After` says when to try again."
+)
+_KEY_REUSED = (
+    "This `Idempotency-Key` was used for another method, path or body (`idempotency_key_reused`)."
+)
+
 # Answered by middleware before any view runs, so added to every operation by the hook below.
 _MAINTENANCE = (
     "Maintenance mode (`maintenance`): the API is read-only for a moment; `Retry-After` says "
@@ -90,6 +120,16 @@ def _add_error(responses: dict, status: str, description: str, *, retry_after=Fa
         }
 
 
+def _add_idempotency_answers(responses: dict) -> None:
+    # Any answer below 500 but those given before the key is looked at may be a replay.
+    for status, response in responses.items():
+        if status.isdigit() and int(status) < 500 and status not in ("401", "429"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = _IDEMPOTENT_REPLAYED_HEADER
+    _add_error(responses, "400", _BAD_IDEMPOTENCY_KEY)
+    _add_error(responses, "409", _KEY_IN_USE, retry_after=True)
+    _add_error(responses, "422", _KEY_REUSED)
+
+
 def add_site_wide_behaviour(result, generator, request, public):
     """drf-spectacular postprocessing hook: what the middleware does to every request."""
     for operations in result.get("paths", {}).values():
@@ -102,9 +142,12 @@ def add_site_wide_behaviour(result, generator, request, public):
                 _add_error(responses, "413", _BODY_TOO_LARGE)
                 parts = [operation["requestBody"].get("description"), _READABLE_BODY]
                 operation["requestBody"]["description"] = " ".join(filter(None, parts))
+            parameters = operation.setdefault("parameters", [])
+            if any(p.get("name") == IDEMPOTENCY_KEY_HEADER for p in parameters):
+                _add_idempotency_answers(responses)
             for response in responses.values():
                 response.setdefault("headers", {})["X-Request-ID"] = _REQUEST_ID_HEADER
-            operation.setdefault("parameters", []).append(_REQUEST_ID_PARAMETER)
+            parameters.append(_REQUEST_ID_PARAMETER)
     return result
 
 
