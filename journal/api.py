@@ -204,8 +204,11 @@ class ExportView(APIView):
         },
     )
     def get(self, request):
+        # Called here, inside the request: the entries' database is chosen where
+        # read-your-writes still holds, and kept while the response streams.
+        entries = selectors.iter_journal_entries(user=request.user)
         response = StreamingHttpResponse(
-            _export_chunks(selectors.iter_journal_entries(user=request.user)),
+            _export_chunks(entries),
             content_type="application/json",
         )
         response["Content-Disposition"] = 'attachment; filename="journal.json"'
