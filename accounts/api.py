@@ -5,10 +5,11 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.serializers import UserSerializer
-from ops.openapi import UNAUTHORIZED
+from idempotency.views import IdempotentMixin
+from ops.openapi import IDEMPOTENCY_KEY, UNAUTHORIZED
 
 
-class MeView(APIView):
+class MeView(IdempotentMixin, APIView):
     @extend_schema(
         operation_id="me",
         tags=["account"],
@@ -22,9 +23,11 @@ class MeView(APIView):
         operation_id="delete_account",
         tags=["account"],
         summary="Delete the account and everything it owns",
-        description="In one transaction: the user, their sessions, entries, subscriptions "
-        "and subscription events.",
+        description="In one transaction: the user, their sessions, entries, subscriptions, "
+        "subscription events and idempotency keys (so a retry of this request, its access "
+        "token dead, is answered 401).",
         responses={204: OpenApiResponse(description="The account is gone."), 401: UNAUTHORIZED},
+        parameters=[IDEMPOTENCY_KEY],
     )
     def delete(self, request):
         services.delete_user(user=request.user)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "ops.apps.OpsConfig",
     "accounts",
+    "idempotency",
     "tokens",
     "journal",
     "subscriptions",
@@ -294,6 +295,9 @@ SESSION_MAX_AGE_DAYS = env_int("SESSION_MAX_AGE_DAYS", 90, minimum=1)
 REFRESH_TOKEN_RETRY_GRACE_SECONDS = env_int("REFRESH_TOKEN_RETRY_GRACE_SECONDS", 0)
 if REFRESH_TOKEN_RETRY_GRACE_SECONDS > 60:
     raise ConfigError("REFRESH_TOKEN_RETRY_GRACE_SECONDS must be at most 60")
+
+# How long an Idempotency-Key and its answer are kept (purge_idempotency_keys deletes older).
+IDEMPOTENCY_KEY_RETENTION_HOURS = env_int("IDEMPOTENCY_KEY_RETENTION_HOURS", 168, minimum=1)
 
 # Journal quotas (bytes of UTF-8 content).
 JOURNAL_MAX_ENTRY_BYTES = env_int("JOURNAL_MAX_ENTRY_BYTES", 65536, minimum=1)

@@ -8,6 +8,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from idempotency.views import IdempotentMixin
 from journal import selectors, services
 from journal.serializers import (
     EntryInputSerializer,
@@ -16,7 +17,7 @@ from journal.serializers import (
     UsageSerializer,
     parse_page_query,
 )
-from ops.openapi import RETRY_AFTER, UNAUTHORIZED, error
+from ops.openapi import IDEMPOTENCY_KEY, RETRY_AFTER, UNAUTHORIZED, error
 from ops.throttling import UserWriteThrottle
 
 ENTRY_PAGE = inline_serializer(
@@ -58,8 +59,9 @@ def _page_links(request, *, count: int, limit: int, offset: int) -> tuple[str | 
     return next_url, previous_url
 
 
-class JournalWriteView(APIView):
-    """Journal views whose writes count against the user's ``THROTTLE_WRITE_RATE``."""
+class JournalWriteView(IdempotentMixin, APIView):
+    """Journal views whose writes count against the user's ``THROTTLE_WRITE_RATE`` and honour
+    ``Idempotency-Key``."""
 
     throttle_classes = [UserWriteThrottle]
     throttle_scope = "write"
@@ -105,7 +107,7 @@ class EntryListView(JournalWriteView):
             413: ENTRY_TOO_LARGE,
             429: WRITES_THROTTLED,
         },
-        parameters=[RETRY_AFTER],
+        parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
     )
     def post(self, request):
         data = EntryInputSerializer(data=request.data)
@@ -140,7 +142,7 @@ class EntryDetailView(JournalWriteView):
             413: ENTRY_TOO_LARGE,
             429: WRITES_THROTTLED,
         },
-        parameters=[RETRY_AFTER],
+        parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
     )
     def patch(self, request, entry_id):
         data = EntryInputSerializer(data=request.data)
@@ -160,7 +162,7 @@ class EntryDetailView(JournalWriteView):
             404: ENTRY_NOT_FOUND,
             429: WRITES_THROTTLED,
         },
-        parameters=[RETRY_AFTER],
+        parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
     )
     def delete(self, request, entry_id):
         services.delete_journal_entry(user=request.user, entry_id=entry_id)
@@ -202,8 +204,11 @@ class ExportView(APIView):
         },
     )
     def get(self, request):
+        # Called here, inside the request: the entries' database is chosen where
+        # read-your-writes still holds, and kept while the response streams.
+        entries = selectors.iter_journal_entries(user=request.user)
         response = StreamingHttpResponse(
-            _export_chunks(selectors.iter_journal_entries(user=request.user)),
+            _export_chunks(entries),
             content_type="application/json",
         )
         response["Content-Disposition"] = 'attachment; filename="journal.json"'

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import router
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from journal.exceptions import EntryNotFound
@@ -65,8 +66,17 @@ def iter_journal_entries(*, user: User) -> Iterator[JournalEntry]:
     """Every entry of the user, oldest first, a page of ``EXPORT_CHUNK_ROWS`` at a time, each
     page the entries after the last one seen (keyset pagination, on the ``(user,
     created_at)`` index): constant memory without a server-side cursor, which neither SQLite
-    needs nor PgBouncer's transaction mode allows (``iterator()`` there fetches everything)."""
-    entries = JournalEntry.objects.filter(user=user).order_by("created_at", "id")
+    needs nor PgBouncer's transaction mode allows (``iterator()`` there fetches everything).
+
+    The database is chosen here, when this is called, and kept for every page: a streamed
+    response reads its pages after the request's routing scope has ended, where the router
+    would no longer know that this user's reads belong on the primary."""
+    alias = router.db_for_read(JournalEntry)
+    entries = JournalEntry.objects.using(alias).filter(user=user).order_by("created_at", "id")
+    return _entry_pages(entries)
+
+
+def _entry_pages(entries: QuerySet[JournalEntry]) -> Iterator[JournalEntry]:
     page = list(entries[:EXPORT_CHUNK_ROWS])
     while page:
         yield from page

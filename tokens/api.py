@@ -3,7 +3,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ops.openapi import RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
+from idempotency.views import IdempotentMixin
+from ops.openapi import IDEMPOTENCY_KEY, RETRY_AFTER, THROTTLED, UNAUTHORIZED, error
 from ops.pinning import identify_reader
 from ops.views import PublicAPIView
 from tokens import selectors, services
@@ -79,7 +80,7 @@ class RefreshView(PublicAPIView):
         return Response(TokenPairSerializer(pair).data)
 
 
-class LogoutView(APIView):
+class LogoutView(IdempotentMixin, APIView):
     @extend_schema(
         operation_id="logout",
         tags=["auth"],
@@ -92,6 +93,7 @@ class LogoutView(APIView):
             400: error("Malformed body (`invalid`)."),
             401: UNAUTHORIZED,
         },
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
@@ -104,7 +106,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(APIView):
+class LogoutAllView(IdempotentMixin, APIView):
     @extend_schema(
         operation_id="logout_all",
         tags=["auth"],
@@ -113,6 +115,7 @@ class LogoutAllView(APIView):
         "other devices' access tokens live out their lifetime.",
         request=None,
         responses={204: OpenApiResponse(description="Every session ended."), 401: UNAUTHORIZED},
+        parameters=[IDEMPOTENCY_KEY],
     )
     def post(self, request):
         services.logout_all(user=request.user, claims=request.auth)
@@ -133,7 +136,7 @@ class SessionListView(APIView):
         return Response(SessionSerializer(sessions, many=True, context=context).data)
 
 
-class SessionDetailView(APIView):
+class SessionDetailView(IdempotentMixin, APIView):
     @extend_schema(
         operation_id="revoke_session",
         tags=["sessions"],
@@ -144,6 +147,7 @@ class SessionDetailView(APIView):
             401: UNAUTHORIZED,
             404: error("No such session of this user (`session_not_found`)."),
         },
+        parameters=[IDEMPOTENCY_KEY],
     )
     def delete(self, request, session_id):
         services.revoke_session(user=request.user, session_id=session_id)

@@ -1,5 +1,6 @@
 """Tricky rows written through the ORM into a database alias, and row-by-row comparison."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from django.db.models import Count, F, Sum
 
 from accounts.models import User
 from dbcopy.tables import EXCLUDED_APPS
+from idempotency.models import IdempotencyKey
 from journal.models import JournalEntry, JournalUsage
 from subscriptions.models import Subscription, SubscriptionEvent
 from tokens.models import RefreshToken, RevokedJti, Session
@@ -99,6 +101,16 @@ def fill(alias: str, *, users: int = 3, entries_per_user: int = 4) -> list[User]
             add_entry(
                 alias, user_id=user.pk, content=TRICKY_TEXTS[(n + i) % len(TRICKY_TEXTS)] or "x"
             )
+        IdempotencyKey.objects.using(alias).create(
+            user_id=user.pk,
+            key=f'key {n}: \\N \\ "quoted" ~',
+            method="POST",
+            path="/api/v1/journal/entries",
+            body_sha256=uuid.uuid4().hex * 2,
+            status=201,
+            body=json.dumps({"content": TRICKY_TEXTS[n % len(TRICKY_TEXTS)]}, ensure_ascii=False),
+            created_at=WITH_MICROS,
+        )
         session = Session.objects.using(alias).create(
             user_id=user.pk,
             fingerprint=TRICKY_TEXTS[n % len(TRICKY_TEXTS)],

@@ -208,7 +208,7 @@ def test_command_copies_verifies_and_summarises(source, capsys):
     assert "journal_journalentry" in out
     assert "rows/s" in out
     assert "journal_journalentry: 12 rows match" in out
-    assert "copied 16 tables" in out and "verified" in out
+    assert "copied 17 tables" in out and "verified" in out
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_the_commands_exit_zero_only_when_the_copy_is_verified(source):
     mismatch = manage_on_this_database("verify_copy", str(source))
 
     assert (copied.returncode, verified.returncode) == (0, 0), copied.stderr + verified.stderr
-    assert "copied 16 tables" in copied.stdout
+    assert "copied 17 tables" in copied.stdout
     assert mismatch.returncode == 1
     assert "journal_journalentry" in mismatch.stderr
     assert "Traceback" not in mismatch.stderr

@@ -116,11 +116,11 @@ def test_commands_draw_tables_rebuild_and_verification_on_a_terminal(source, com
     verifying = [line for line in lines if line.startswith("verifying ")]
     assert len(verifying) == 1 and "rows 100%" in verifying[0]
     if command == "copy_from_sqlite":
-        assert len(tables) == 17  # 16 tables, then the verification
+        assert len(tables) == 18  # 17 tables, then the verification
         assert sum("journal_journalentry" in line for line in lines) == 1
         rebuilt = [line for line in lines if line.startswith("rebuilding keys")]
         assert len(rebuilt) == 1 and "steps 100%" in rebuilt[0]
-        assert len(lines) == 16 + 3  # and "setting constraints and indexes aside"
+        assert len(lines) == 17 + 3  # and "setting constraints and indexes aside"
     else:
         assert lines == verifying
 
@@ -137,4 +137,4 @@ def test_no_progress_gives_plain_lines_even_on_a_terminal(source):
     assert "\r" not in text and "[" not in text
     lines = text.splitlines()
     assert sum(line.startswith("journal_journalentry ") for line in lines) == 1
-    assert len(lines) == 16 + 3
+    assert len(lines) == 17 + 3

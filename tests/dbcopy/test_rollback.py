@@ -63,7 +63,7 @@ def test_rollback_command_reports_and_verifies(source, tmp_path, capsys):
     call_command("copy_to_sqlite", str(tmp_path / "back.sqlite3"))
 
     out = capsys.readouterr().out
-    assert "copied 16 tables" in out and "verified" in out
+    assert "copied 17 tables" in out and "verified" in out
     with pytest.raises(CommandError, match="already exists"):
         call_command("copy_to_sqlite", str(tmp_path / "back.sqlite3"))
     with pytest.raises(CommandError, match="no such directory"):

@@ -35,7 +35,7 @@ def test_verify_copy_passes_on_an_exact_copy(copied, capsys):
 
     out = capsys.readouterr().out
     assert "journal_journalentry: 12 rows match" in out
-    assert "verified 16 tables" in out
+    assert "verified 17 tables" in out
 
 
 def test_verify_copy_catches_one_changed_value(copied, capsys):

@@ -2,12 +2,14 @@
 
 import threading
 import time
+import urllib.error
 
 import pytest
 from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.services import upsert_user
+from idempotency.models import IdempotencyKey
 from journal.models import JournalEntry
 from tests.resilience.http import call
 from tests.resilience.server import (
@@ -72,6 +74,77 @@ def test_killed_connections_are_replaced_and_no_write_is_half_done(alice):
     # Every stored entry is whole: its size matches its content.
     for entry in JournalEntry.objects.filter(user=user):
         assert entry.size_bytes == len(entry.content.encode())
+
+
+def kill_app_connections_in_commit():
+    """pg_terminate_backend on the server's connections that are committing or between
+    statements of a transaction: the moment where a write may be done but its answer lost."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s AND pid <> pg_backend_pid()"
+            " AND (state = 'idle in transaction' OR (state = 'active' AND query ILIKE 'COMMIT%%'))",
+            [SERVER_APPLICATION_NAME],
+        )
+        return cursor.fetchone()[0]
+
+
+def write_until_answered(base_url, token, key, content):
+    """A client's retry loop (docs/security.md): the same key until an answer below 500."""
+    for _ in range(200):
+        try:
+            status, body, _ = call(
+                base_url,
+                "POST",
+                "/api/v1/journal/entries",
+                token=token,
+                body={"content": content},
+                headers={"Idempotency-Key": key},
+            )
+        except (urllib.error.URLError, ConnectionError):
+            status, body = None, None
+        if status is not None and status < 500 and status != 409:
+            return status, body
+        time.sleep(0.02)
+    raise AssertionError(f"{key} was never answered")
+
+
+def test_writes_retried_with_their_key_through_killed_connections_are_stored_once(alice):
+    user, token = alice
+    clients, writes_each = 4, 25
+    answers = {}
+    kills = []
+    done = threading.Event()
+    with app_server(DATABASE_URL=database_url_for_tests()) as base_url:
+
+        def client(c):
+            for n in range(writes_each):
+                key = f"client {c} write {n}"
+                answers[key] = write_until_answered(base_url, token, key, key)
+
+        def killer():
+            while not done.is_set():
+                kills.append(kill_app_connections_in_commit())
+                time.sleep(0.02)
+
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+        killing = threading.Thread(target=killer)
+        killing.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        done.set()
+        killing.join(30)
+
+    writes = sorted(answers)
+    stored = sorted(JournalEntry.objects.filter(user=user).values_list("content", flat=True))
+    assert sum(kills) > 0
+    assert len(writes) == clients * writes_each
+    assert {status for status, _ in answers.values()} == {201}
+    assert stored == writes  # each write exactly once: none lost, none twice
+    assert sorted(answers[key][1]["content"] for key in writes) == writes
+    assert IdempotencyKey.objects.filter(user=user).count() == len(writes)
 
 
 def test_unreachable_database_answers_503_json(alice):
