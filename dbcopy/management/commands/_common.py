@@ -8,6 +8,7 @@ from dbcopy.exceptions import (
     BadValue,
     CopyFailed,
     CopyRefused,
+    MoveStuck,
     UnsupportedColumn,
     VerificationFailed,
 )
@@ -20,7 +21,7 @@ def one_line_errors(command, *, unchanged: str):
     try:
         with environment_errors(command, suffix=f"; {unchanged}"):
             yield
-    except CopyRefused as exc:
+    except (CopyRefused, MoveStuck) as exc:
         raise CommandError(str(exc)) from None
     except (CopyFailed, BadValue) as exc:
         raise CommandError(f"{exc}; {unchanged}") from None
