@@ -5,6 +5,7 @@ from dbcopy import copy
 from dbcopy.cutover import cutover as run_cutover
 from dbcopy.management.commands._common import (
     add_progress_argument,
+    held,
     one_line_errors,
     progress_for,
     report_verification,
@@ -121,8 +122,7 @@ class Command(OperatorCommand):
             self.stdout.write(f"once the old workers left: {_caught_up(moved.final)}")
             self.stdout.write(
                 f"switched: gunicorn (pid {moved.master}) serves from PostgreSQL "
-                f"({settings.DATABASE_TARGET_PATH}); requests were held for at most "
-                f"{moved.held_seconds:.2f} s, none refused"
+                f"({settings.DATABASE_TARGET_PATH}); {held(moved)}"
             )
             return
         if maintenance.is_on():

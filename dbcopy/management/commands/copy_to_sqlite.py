@@ -1,5 +1,6 @@
 from dbcopy.management.commands._common import (
     add_progress_argument,
+    held,
     one_line_errors,
     progress_for,
     report_verification,
@@ -44,8 +45,7 @@ class Command(OperatorCommand):
             )
         self._copied(path, moved.copy)
         self.stdout.write(
-            f"switched: gunicorn (pid {moved.master}) serves from {path}; requests were held "
-            f"for at most {moved.held_seconds:.2f} s, none refused"
+            f"switched: gunicorn (pid {moved.master}) serves from {path}; {held(moved)}"
         )
 
     def _copied(self, path, report):
