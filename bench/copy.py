@@ -10,9 +10,10 @@ tokens, 50k subscriptions with events), then prints seconds, rows/s and peak mem
   - `dumpdata | loaddata` on the small size, extrapolated,
   - the online mode: `copy_from_sqlite --cutover`'s write pause with a writer running
     (`writes paused for S s at N rows`); with --switch, the app served by gunicorn as
-    `make serve` serves it, a client writing through the API, and `--cutover --switch`
-    moving it to PostgreSQL (`end to end: writes refused for S s`, from the client's first
-    refused write to its first write accepted on PostgreSQL).
+    `make serve` serves it, a writer, a reader and a refresher calling the API, and
+    `--cutover --switch` moving it to PostgreSQL then `copy_to_sqlite --switch` back
+    (`switch: N requests refused, longest request S s at R rows`, the same for `way back`,
+    and the acknowledged writes lost or stored twice).
 
     .venv/bin/python bench/copy.py [--entries 1000000] [--runs 3] [--switch] [--skip-pgloader] ...
 
@@ -415,43 +416,65 @@ def measure_online(pg, path, workdir, rate, db="bench_online"):
     }
 
 
-class ApiWriter(threading.Thread):
-    """A client adding entries through the API as fast as answers come, at most ``rate`` a
-    second; keeps (monotonic time, status) of every answer."""
+class ApiClient(threading.Thread):
+    """A client of the API calling one endpoint as fast as answers come, at most ``rate`` a
+    second; keeps (start, seconds, status, content written or None) of every request."""
 
-    def __init__(self, base, token, rate):
+    def __init__(self, base, token, rate, kind, refresh=None):
         super().__init__(daemon=True)
-        self.base, self.token, self.rate = base, token, rate
+        self.base, self.token, self.rate, self.kind = base, token, rate, kind
+        self.refresh = refresh
         self.stop = threading.Event()
         self.answers = []
+
+    def call(self, method, path, body=None, token=True):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            self.base + path,
+            data=None if body is None else json.dumps(body).encode(),
+            headers=headers,
+            method=method,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, None
+        except OSError:
+            return 0, None
 
     def run(self):
         n = 0
         while not self.stop.is_set():
             n += 1
-            request = urllib.request.Request(
-                self.base + "/api/v1/journal/entries",
-                data=json.dumps({"content": f"api entry {n}"}).encode(),
-                headers={
-                    "Authorization": f"Bearer {self.token}",
-                    "Content-Type": "application/json",
-                },
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError:
-                status = 0
-            self.answers.append((time.monotonic(), status))
+            started, content = time.monotonic(), None
+            if self.kind == "writer":
+                content = f"api entry {n}"
+                status, _ = self.call("POST", "/api/v1/journal/entries", {"content": content})
+            elif self.kind == "reader":
+                status, _ = self.call("GET", "/api/v1/journal/entries?limit=5")
+            else:
+                status, body = self.call(
+                    "POST", "/api/v1/auth/refresh", {"refresh": self.refresh}, token=False
+                )
+                if status == 200:
+                    self.refresh = body["refresh"]
+            self.answers.append((started, time.monotonic() - started, status, content))
             time.sleep(1 / self.rate)
 
-    def refused_for(self):
-        """From the first refused write to the first accepted after it."""
-        first = next(t for t, status in self.answers if status == 503)
-        return next(t for t, status in self.answers if t > first and status == 201) - first
+
+def move_figures(clients, started, ended):
+    """Refused (or failed) requests and request times of the requests begun during a move."""
+    during = [a for c in clients for a in c.answers if started <= a[0] <= ended]
+    times = sorted(seconds for _, seconds, _, _ in during)
+    return {
+        "requests": len(during),
+        "refused": sum(1 for _, _, status, _ in during if status not in (200, 201)),
+        "longest": times[-1] if times else 0.0,
+        "p99": times[min(len(times) - 1, int(len(times) * 0.99))] if times else 0.0,
+    }
 
 
 def serve(env, workdir):
@@ -485,8 +508,13 @@ def serve(env, workdir):
 
 
 def measure_switch(pg, path, workdir, rate, db="bench_switch"):
+    """Both one-step moves with the app served by gunicorn and a writer, a reader and a
+    refresher running: refused requests and request times during each, then every write
+    acknowledged looked for in the rollback file (none lost, none twice)."""
     online = workdir / "switch.sqlite3"
+    rollback = workdir / "switch-rollback.sqlite3"
     fresh_copy(path, online)
+    rollback.unlink(missing_ok=True)
     fresh_database(pg, db)
     url = f"{pg}/{db}"
     state = {
@@ -497,38 +525,67 @@ def measure_switch(pg, path, workdir, rate, db="bench_switch"):
     for f in state.values():
         f.unlink(missing_ok=True)
     token_code = (
-        "from accounts.models import User; from tokens.services import issue_refresh_token; "
+        "import json; from accounts.models import User; "
+        "from tokens.services import issue_refresh_token; "
         "u = User(provider='google', provider_subject='bench-api-writer'); "
-        "u.set_unusable_password(); u.save(); print(issue_refresh_token(user=u).access)"
+        "u.set_unusable_password(); u.save(); p = issue_refresh_token(user=u); "
+        "print(json.dumps({'access': p.access, 'refresh': p.refresh}))"
     )
     _, _, out = manage("shell", "-c", token_code, SQLITE_PATH=online, **state)
-    token = out.split()[-1]
+    tokens = json.loads(out.splitlines()[-1])
     manage("copy_from_sqlite", str(online), "--capture", "--no-progress", DATABASE_URL=url)
-    server, base = serve(
-        app_env(SQLITE_PATH=online, THROTTLE_WRITE_RATE="1000000/min", **state), workdir
-    )
-    writer = ApiWriter(base, token, rate)
-    try:
-        writer.start()
-        time.sleep(1)
+    rates = {"THROTTLE_WRITE_RATE": "1000000/min", "THROTTLE_REFRESH_RATE": "1000000/min"}
+    server, base = serve(app_env(SQLITE_PATH=online, **rates, **state), workdir)
+    clients = [
+        ApiClient(base, tokens["access"], rate, "writer"),
+        ApiClient(base, tokens["access"], rate, "reader"),
+        ApiClient(base, tokens["access"], rate, "refresher", refresh=tokens["refresh"]),
+    ]
+
+    def move(*args, **env):
+        started = time.monotonic()
         out = subprocess.run(
-            [PYTHON, "manage.py", "copy_from_sqlite", str(online), "--cutover", "--switch"],
-            env=app_env(DATABASE_URL=url, **state),
+            [PYTHON, "manage.py", *args, "--no-progress"],
+            env=app_env(**env, **state),
             cwd=ROOT,
             check=True,
             capture_output=True,
             text=True,
         ).stdout
+        figures = move_figures(clients, started, time.monotonic())
+        figures["switched"] = next(
+            line for line in out.splitlines() if line.startswith("switched:")
+        )
+        return figures
+
+    try:
+        for client in clients:
+            client.start()
+        time.sleep(1)
+        forward = move("copy_from_sqlite", str(online), "--cutover", "--switch", DATABASE_URL=url)
+        time.sleep(1)
+        back = move("copy_to_sqlite", str(rollback), "--switch", SQLITE_PATH=online)
         time.sleep(1)
     finally:
-        writer.stop.set()
-        writer.join(60)
+        for client in clients:
+            client.stop.set()
+            client.join(60)
         server.terminate()
         server.wait(60)
+    written = [content for _, _, status, content in clients[0].answers if status == 201]
+    with sqlite3.connect(rollback) as kept:
+        stored = dict(
+            kept.execute(
+                "SELECT content, COUNT(*) FROM journal_journalentry WHERE content LIKE "
+                "'api entry %' GROUP BY content"
+            ).fetchall()
+        )
     return {
-        "refused": writer.refused_for(),
-        "switched": next(line for line in out.splitlines() if line.startswith("switched:")),
-        "writes": sum(1 for _, status in writer.answers if status == 201),
+        "forward": forward,
+        "back": back,
+        "writes": len(written),
+        "lost": sum(1 for content in written if content not in stored),
+        "twice": sum(1 for count in stored.values() if count > 1),
     }
 
 
@@ -732,12 +789,22 @@ def main():
         )
     if "switch" in runs[0]:
         last = runs[-1]["switch"]
-        print(f"switch: {last['writes']} writes accepted through the API; {last['switched']}")
-        refused = sorted(run["switch"]["refused"] for run in runs)
         print(
-            f"end to end: writes refused for {med('switch', 'refused'):.2f} s at {rows:,} rows "
-            f"(runs: {refused[0]:.2f} to {refused[-1]:.2f})"
+            f"switch: {last['writes']} writes acknowledged through the API, {last['lost']} "
+            f"lost, {last['twice']} stored twice (last run; a writer, a reader and a refresher)"
         )
+        for key, name in (("forward", "switch"), ("back", "way back")):
+            figures = [run["switch"][key] for run in runs]
+            refused = sum(f["refused"] for f in figures)
+            longest = max(f["longest"] for f in figures)
+            p99 = max(f["p99"] for f in figures)
+            requests = sum(f["requests"] for f in figures)
+            print(
+                f"{name}: {refused} requests refused, longest request {longest:.2f} s at "
+                f"{rows:,} rows (p99 {p99:.2f} s, {requests} requests during the move, "
+                f"{len(runs)} run(s))"
+            )
+            print(f"{name}: {figures[-1]['switched']}")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,10 @@ def _check_settings(server):
 
 def on_starting(server):
     _check_settings(server)
+    if server.cfg.pidfile is not None:
+        from ops.gunicorn_control import clear_published
+
+        clear_published(Path(server.cfg.pidfile))
     _metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in _metrics_dir.glob("*.db"):  # a previous run's values
         stale.unlink()
@@ -129,6 +133,10 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+    if server.cfg.pidfile is not None:
+        from ops.gunicorn_control import unpublish_settings
+
+        unpublish_settings(Path(server.cfg.pidfile), worker.pid)
 
 
 def worker_exit(server, worker):
@@ -136,7 +144,7 @@ def worker_exit(server, worker):
     # timeout, which gunicorn's sync worker also ends with sys.exit(0)) has no request left:
     # it ends at once instead of tearing the interpreter down, which costs about 0.3 s of CPU
     # alone and 2 s when the old workers of a reload leave while the new ones boot on 2 CPUs;
-    # `--switch` keeps writes refused until the old workers are gone. Its database
+    # `--switch` holds requests until the old workers are gone. Its database
     # connections are closed first; metrics and logs are already written.
     leaving = sys.exc_info()[1]  # gunicorn calls this while the worker's SystemExit unwinds
     if not (worker.booted and isinstance(leaving, SystemExit) and leaving.code in (0, None)):
@@ -153,6 +161,12 @@ def worker_exit(server, worker):
 
 
 def post_worker_init(worker):
+    # What this worker really serves and where it looks, for the `--switch` commands to
+    # compare with their own settings before they pause anything (ops/gunicorn_control.py).
+    if worker.cfg.pidfile is not None:
+        from ops.gunicorn_control import publish_settings
+
+        publish_settings(Path(worker.cfg.pidfile))
     # Once per server, in its first worker (the app is loaded there, the master stays free of
     # it): warn when the workers may open more connections than PostgreSQL allows, and when
     # behind PgBouncer the server's statement timeout is not DB_STATEMENT_TIMEOUT_MS.

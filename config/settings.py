@@ -170,6 +170,9 @@ REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
 MAINTENANCE_FLAG_PATH = Path(env_str("MAINTENANCE_FLAG_PATH", "data/maintenance.flag"))
 if not MAINTENANCE_FLAG_PATH.is_absolute():
     MAINTENANCE_FLAG_PATH = BASE_DIR / MAINTENANCE_FLAG_PATH
+# During a `--switch` move, how long a request waits for the app to move before it is refused
+# with 503 `maintenance` (ops/maintenance.py).
+CUTOVER_HOLD_SECONDS = env_int("CUTOVER_HOLD_SECONDS", 5)
 DATABASE_ROUTERS = ["config.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -56,7 +56,7 @@ class CutoverReport:
     rounds: list[CatchUpReport]  # while the app was still writing
     final: CatchUpReport  # with writes paused
     verification: VerifyReport  # every table, while the app was still writing
-    paused_seconds: float  # from maintenance on to a verified target
+    paused_seconds: float  # from the pause to a verified target
 
 
 def _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds):
@@ -66,6 +66,43 @@ def _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, 
         on_round(report)
         if report.changed_keys <= settled_rows:
             return
+
+
+def catch_up_while_writing(
+    plan: Plan,
+    *,
+    progress: Progress | None = None,
+    on_round: Callable[[CatchUpReport], None] = lambda report: None,
+    on_verified: Callable[[CatchUpReport], None] = lambda report: None,
+    settled_rows: int = SETTLED_ROWS,
+    max_rounds: int = MAX_ROUNDS,
+) -> tuple[list[CatchUpReport], VerifyReport]:
+    """Everything before the pause: rounds until little is left, every table verified at one
+    round's mark, rounds until little is left again."""
+    rounds: list[CatchUpReport] = []
+    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
+    # The snapshot every later replay builds on, compared whole while the app writes.
+    verified = catchup.catch_up(plan, progress=progress, verify_all=True)
+    rounds.append(verified)
+    on_verified(verified)
+    # The writes made during that verification, replayed before the pause.
+    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
+    assert verified.verification is not None
+    return rounds, verified.verification
+
+
+def final_replay(plan: Plan, *, progress: Progress | None = None) -> CatchUpReport:
+    """The last catch-up, once nothing writes the source any more, and the one rule for a
+    change that comes after it: the move fails (the target would miss it). It replays the keys
+    changed since the last round and compares those rows."""
+    final = catchup.catch_up(plan, progress=progress)
+    late = catchup.changes_since(plan, final.mark)
+    if late:
+        raise CopyFailed(
+            f"{late} change(s) reached the source after the last catch-up (a request or a "
+            "process still writing it); run the move again"
+        )
+    return final
 
 
 def cutover(
@@ -81,33 +118,17 @@ def cutover(
     """Leaves maintenance on when it succeeds (the app must be switched to PostgreSQL before
     writes go on); when anything fails after writes were paused, turns maintenance off again
     (unless it was already on), since the app still writes to the SQLite file."""
-    rounds: list[CatchUpReport] = []
-    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
-    # The snapshot every later replay builds on, compared whole while the app writes.
-    verified = catchup.catch_up(plan, progress=progress, verify_all=True)
-    rounds.append(verified)
-    on_verified(verified)
-    # The writes made during that verification, replayed before the pause.
-    _catch_up_until_settled(plan, progress, on_round, settled_rows, max_rounds, rounds)
-    was_on = maintenance.is_on()
+    rounds, verification = catch_up_while_writing(
+        plan,
+        progress=progress,
+        on_round=on_round,
+        on_verified=on_verified,
+        settled_rows=settled_rows,
+        max_rounds=max_rounds,
+    )
     paused = time.monotonic()
-    try:
-        maintenance.turn_on()
+    with maintenance.writes_paused():
         on_pause()
         wait_for_quiet(plan)
-        # Replays the keys changed since the last round and compares those rows.
-        final = catchup.catch_up(plan, progress=progress)
-        # A request that passed the maintenance check before it went on and wrote after the
-        # quiet spell is in no catch-up.
-        late = catchup.changes_since(plan, final.mark)
-        if late:
-            raise CopyFailed(
-                f"{late} change(s) reached the source after the last catch-up (a slow request "
-                "that started before maintenance went on); run --cutover again"
-            )
-    except BaseException:
-        if not was_on:
-            maintenance.turn_off()
-        raise
-    assert verified.verification is not None
-    return CutoverReport(rounds, final, verified.verification, time.monotonic() - paused)
+        final = final_replay(plan, progress=progress)
+    return CutoverReport(rounds, final, verification, time.monotonic() - paused)

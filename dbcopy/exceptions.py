@@ -37,3 +37,8 @@ class BadValue(Exception):
         if len(shown) > 60:
             shown = shown[:57] + "..."
         super().__init__(f"{table}.{column} of the row with {pk} = {key}: {reason} (found {shown})")
+
+
+class MoveStuck(Exception):
+    """A one-step move failed and moving the app back failed too: the message says what state
+    the app is left in and what to do."""

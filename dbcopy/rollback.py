@@ -34,17 +34,26 @@ def _create_owner_only(path: Path) -> None:
 
 def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyReport:
     """Write every table of the configured PostgreSQL database into a new SQLite file."""
-    progress = progress or SilentProgress()
     path = Path(path)
+    create_rollback_file(path, progress=progress)
+    try:
+        return fill_rollback_file(path, progress=progress)
+    except BaseException:
+        remove_rollback_file(path)
+        raise
+
+
+def create_rollback_file(path: Path, *, progress: Progress | None = None) -> None:
+    """The new file with the schema of the migrations and no rows (what ``migrate`` writes is
+    replaced by the fill); nothing is left behind when this fails."""
+    progress = progress or SilentProgress()
     if path.is_symlink():
         raise CopyRefused(f"{path} is a symbolic link: the rollback copy writes a new file")
     if path.exists():
         raise CopyRefused(f"{path} already exists: the rollback copy writes a new file")
     if not path.parent.is_dir():
         raise CopyRefused(f"{path.parent}: no such directory")
-    target = postgres.target()
-    tables = copied_tables()
-    started = time.monotonic()
+    postgres.target()
     _create_owner_only(path)
     try:
         progress.message(f"creating {path} with the migrations")
@@ -53,41 +62,54 @@ def copy_postgres_to_sqlite(path, *, progress: Progress | None = None) -> CopyRe
             call_command("migrate", database=DB_ROLLBACK_TARGET, verbosity=0, interactive=False)
         finally:
             close_alias(DB_ROLLBACK_TARGET)
-        writer = open_writable(path)
-        rows = 0
-        try:
-            # One consistent snapshot of PostgreSQL for the copy and its verification.
-            with postgres.target_transaction(target, snapshot=True) as pg:
-                writer.execute("BEGIN IMMEDIATE")
-                for table in reversed(tables):
-                    writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
-                for table in tables:
-                    rows += _copy_table(pg, writer, table, progress)
-                writer.execute("COMMIT")
-                copy_seconds = time.monotonic() - started
-                reader = open_read_only(path)
-                register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=True)
-                try:
-                    report = verify_tables(
-                        reader,
-                        pg,
-                        tables,
-                        target_alias=target.alias,
-                        sqlite_alias=DB_ROLLBACK_TARGET,
-                        sqlite_is_source=False,
-                        progress=progress,
-                    )
-                finally:
-                    close_alias(DB_ROLLBACK_TARGET)
-                    reader.close()
-        finally:
-            writer.close()
-        if not report.ok:
-            raise VerificationFailed(report.failures())
     except BaseException:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+        remove_rollback_file(path)
         raise
+
+
+def remove_rollback_file(path: Path) -> None:
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def fill_rollback_file(path: Path, *, progress: Progress | None = None) -> CopyReport:
+    """Every row of PostgreSQL, one snapshot, into the file ``create_rollback_file`` made, in
+    one SQLite transaction, then compared with that snapshot."""
+    progress = progress or SilentProgress()
+    target = postgres.target()
+    tables = copied_tables()
+    started = time.monotonic()
+    writer = open_writable(path)
+    rows = 0
+    try:
+        # One consistent snapshot of PostgreSQL for the copy and its verification.
+        with postgres.target_transaction(target, snapshot=True) as pg:
+            writer.execute("BEGIN IMMEDIATE")
+            for table in reversed(tables):
+                writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
+            for table in tables:
+                rows += _copy_table(pg, writer, table, progress)
+            writer.execute("COMMIT")
+            copy_seconds = time.monotonic() - started
+            reader = open_read_only(path)
+            register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=True)
+            try:
+                report = verify_tables(
+                    reader,
+                    pg,
+                    tables,
+                    target_alias=target.alias,
+                    sqlite_alias=DB_ROLLBACK_TARGET,
+                    sqlite_is_source=False,
+                    progress=progress,
+                )
+            finally:
+                close_alias(DB_ROLLBACK_TARGET)
+                reader.close()
+    finally:
+        writer.close()
+    if not report.ok:
+        raise VerificationFailed(report.failures())
     return CopyReport(tables=len(tables), rows=rows, seconds=copy_seconds, verification=report)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from journal.models import JournalEntry, JournalUsage
-from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionStatus
 from tokens.models import RefreshToken, Session
 from tokens.selectors import hash_refresh_token
 
@@ -106,22 +106,46 @@ def fill_demo_data(
         say(f"{len(sessions)} sessions")
 
         subscribers = [user for user in people if rng.random() < subscribed_share]
-        Subscription.objects.bulk_create(
-            (
-                Subscription(
-                    user=user,
+        subscriptions, events = [], []
+        for user in subscribers:
+            period_end = now + timedelta(days=rng.randint(1, 30))
+            subscription = Subscription(
+                user=user,
+                provider=DEMO_PROVIDER,
+                provider_subscription_id=f"demo-sub-{user.provider_subject}",
+                plan="premium_monthly",
+                status=SubscriptionStatus.ACTIVE,
+                current_period_end=period_end,
+                last_event_at=now,
+            )
+            subscriptions.append(subscription)
+            # The event that made it active, as the webhook records it.
+            event_id = f"demo-evt-{subscription.provider_subscription_id}"
+            events.append(
+                SubscriptionEvent(
                     provider=DEMO_PROVIDER,
-                    provider_subscription_id=f"demo-sub-{user.provider_subject}",
-                    plan="premium_monthly",
-                    status=SubscriptionStatus.ACTIVE,
-                    current_period_end=now + timedelta(days=rng.randint(1, 30)),
-                    last_event_at=now,
+                    event_id=event_id,
+                    type="subscription.updated",
+                    payload={
+                        "id": event_id,
+                        "type": "subscription.updated",
+                        "user_id": str(user.pk),
+                        "subscription": {
+                            "id": subscription.provider_subscription_id,
+                            "plan": subscription.plan,
+                            "status": subscription.status,
+                            "current_period_end": period_end.isoformat(),
+                        },
+                    },
+                    user=user,
+                    subscription=subscription,
+                    outcome=SubscriptionEvent.Outcome.PROCESSED,
+                    created=now,
                 )
-                for user in subscribers
-            ),
-            batch_size=batch_size,
-        )
-        say(f"{len(subscribers)} subscriptions")
+            )
+        Subscription.objects.bulk_create(subscriptions, batch_size=batch_size)
+        SubscriptionEvent.objects.bulk_create(events, batch_size=batch_size)
+        say(f"{len(subscriptions)} subscriptions")
 
         used = [0] * len(people)
         counts = [0] * len(people)
@@ -157,6 +181,6 @@ def fill_demo_data(
         entries=written,
         bytes=sum(used),
         sessions=len(sessions),
-        subscriptions=len(subscribers),
+        subscriptions=len(subscriptions),
         seconds=time.monotonic() - started,
     )

@@ -84,6 +84,11 @@ _MAINTENANCE = (
     "Maintenance mode (`maintenance`): the API is read-only for a moment; `Retry-After` says "
     "when to try again."
 )
+_HELD_TOO_LONG = (
+    "During a one-step database move (`--switch`) a request is held until the app has moved; "
+    "held longer than the server's `CUTOVER_HOLD_SECONDS`, it is refused (`maintenance`), "
+    "`Retry-After` says when to try again."
+)
 _BODY_TOO_LARGE = "The request body is larger than the server accepts (`request_too_large`)."
 _REQUEST_ID_HEADER = {
     "description": "The id of this request in the server's logs: the caller's, if it sent "
@@ -141,6 +146,7 @@ def add_site_wide_behaviour(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             if method in _UNSAFE_METHODS:
                 _add_error(responses, "503", _MAINTENANCE, retry_after=True)
+            _add_error(responses, "503", _HELD_TOO_LONG, retry_after=True)
             _add_error(responses, "400", _BAD_REQUEST_ID)
             if "requestBody" in operation:
                 _add_error(responses, "413", _BODY_TOO_LARGE)

@@ -6,6 +6,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -13,6 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from config.target import DatabaseTarget
+from dbcopy import switch
 from dbcopy.sqlite import close_alias
 from journal.models import JournalEntry
 from tests.dbcopy.conftest import FILL
@@ -25,39 +28,59 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 SECRET_KEY = "s" * 50
 
 
+def call(base, token, method, path, body=None, request_id=None):
+    """(status, JSON body or None); status 0 when no answer came at all."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    request = urllib.request.Request(
+        base + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers=headers,
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except OSError:
+        return 0, None
+
+
 class ApiWriter(threading.Thread):
-    """A client adding entries one after another; remembers what each answer was."""
+    """A client adding entries one after another and reading each back at once (read your
+    writes); remembers every answer."""
 
     def __init__(self, base, token):
         super().__init__(daemon=True)
         self.base, self.token = base, token
         self.stop = threading.Event()
-        self.answers: list[tuple[str, int]] = []
+        self.answers: list[tuple[str, int]] = []  # (content, status of its POST)
+        self.reads: list[tuple[str, int]] = []  # (content, status of reading it back)
         self.lock = threading.Lock()
 
     def run(self):
         n = 0
         while not self.stop.is_set():
             n += 1
-            content = f"live {n}"
-            request = urllib.request.Request(
-                self.base + "/api/v1/journal/entries",
-                data=json.dumps({"content": content}).encode(),
-                headers={
-                    "Authorization": f"Bearer {self.token}",
-                    "Content-Type": "application/json",
-                },
-                method="POST",
+            content = f"live-{n}"
+            status, body = call(
+                self.base,
+                self.token,
+                "POST",
+                "/api/v1/journal/entries",
+                {"content": content},
+                request_id=content,
             )
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError:  # no answer at all: the test fails on it
-                status = 0
             with self.lock:
                 self.answers.append((content, status))
+            if status == 201:
+                read, _ = call(
+                    self.base, self.token, "GET", f"/api/v1/journal/entries/{body['id']}"
+                )
+                with self.lock:
+                    self.reads.append((content, read))
 
     def count(self, status):
         with self.lock:
@@ -74,6 +97,29 @@ class ApiWriter(threading.Thread):
     def accepted_since(self, index):
         with self.lock:
             return [c for c, s in self.answers[index:] if s == 201]
+
+
+def held_requests(server):
+    """What the server's workers did with each request they held while the app moved, by
+    request id: "held" (still waiting), "served" or "refused" (its error log, JSON lines)."""
+    outcome = {}
+    for line in server.stderr.read_text().splitlines():
+        record = json.loads(line)
+        message = record.get("message")
+        if message == "request held while the app moves":
+            outcome[record["request_id"]] = "held"
+        elif message in ("held request served", "held request refused"):
+            outcome[record["request_id"]] = message.split()[-1]
+    return outcome
+
+
+def wait_for_held(server, request_id, outcome="held", timeout=60):
+    event = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        if held_requests(server).get(request_id) == outcome:
+            return
+        event.wait(0.02)
+    raise AssertionError(f"request {request_id} never {outcome}: {held_requests(server)}")
 
 
 def access_token(source):
@@ -119,7 +165,7 @@ def contents_in(alias, contents):
     return set(entries.values_list("content", flat=True))
 
 
-def test_cutover_with_switch_moves_the_serving_app_to_postgresql_and_back(
+def test_both_moves_hold_requests_refuse_none_and_lose_no_write(
     source, tmp_path, state, sqlite_alias
 ):
     fill(FILL, users=2)
@@ -149,7 +195,6 @@ def test_cutover_with_switch_moves_the_serving_app_to_postgresql_and_back(
             )
             after_switch = len(writer.answers)
             writer.wait_for(201, writer.count(201) + 10)
-            on_postgres = writer.accepted_since(after_switch)
 
             before_rollback = len(writer.answers)
             rollback = tmp_path / "rollback.sqlite3"
@@ -164,7 +209,6 @@ def test_cutover_with_switch_moves_the_serving_app_to_postgresql_and_back(
             )
             after_rollback = len(writer.answers)
             writer.wait_for(201, writer.count(201) + 10)
-            on_rollback = writer.accepted_since(after_rollback)
         finally:
             writer.stop.set()
             writer.join(60)
@@ -173,19 +217,136 @@ def test_cutover_with_switch_moves_the_serving_app_to_postgresql_and_back(
     assert "switched: gunicorn" in result.stdout
     assert back.returncode == 0, back.stderr
     assert "switched: gunicorn" in back.stdout
-    assert {status for _, status in writer.answers} <= {201, 503}
-    assert writer.count(503) > 0, "writes are refused while the app moves"
+    # No request refused, failed or unanswered, both ways; every write read back at once.
+    assert {status for _, status in writer.answers} == {201}
+    assert {status for _, status in writer.reads} == {200}
     assert not (tmp_path / "maintenance.flag").exists()
-    # Nothing acknowledged is lost: every write accepted before the rollback started is in
-    # PostgreSQL, and every one of the run is in the rollback file. What was accepted after
-    # the cutover's switch went to PostgreSQL only, after the rollback's to the new file only.
+    assert not (tmp_path / "maintenance.flag.hold").exists()
+    # Whatever a move held was served.
+    assert "refused" not in held_requests(server).values()
+
     accepted = [c for c, s in writer.answers if s == 201]
     before = [c for c, s in writer.answers[:before_rollback] if s == 201]
+    after_rollback_started = [c for c, s in writer.answers[after_rollback:] if s == 201]
     in_postgres = contents_in("default", accepted)
+    in_source = contents_in(sqlite_alias("served", source), accepted)
+    in_rollback = contents_in(sqlite_alias("rollback", rollback), accepted)
+    # Nothing acknowledged is lost: every write accepted before the rollback is in
+    # PostgreSQL, and every one of the run (every write made on PostgreSQL among them) is in
+    # the rollback file.
     assert set(before) <= in_postgres
-    assert contents_in(sqlite_alias("rollback", rollback), accepted) == set(accepted)
-    assert on_postgres and contents_in(sqlite_alias("served", source), on_postgres) == set()
-    assert on_rollback and not set(on_rollback) & in_postgres
+    assert in_rollback == set(accepted)
+    # After each move, writes go to the new database only.
+    assert not set(writer.accepted_since(after_switch)) & in_source
+    assert after_rollback_started and not set(after_rollback_started) & in_postgres
+
+
+class HeldWrite(threading.Thread):
+    """One write sent while the app moves; its answer once it comes."""
+
+    def __init__(self, base, token, content):
+        super().__init__(daemon=True)
+        self.base, self.token, self.content = base, token, content
+        self.answer = None
+
+    def run(self):
+        self.answer = call(
+            self.base,
+            self.token,
+            "POST",
+            "/api/v1/journal/entries",
+            {"content": self.content},
+            request_id=self.content,
+        )
+
+
+@pytest.fixture
+def moving(settings, tmp_path, state):
+    """This process as the operator's command: the same files as the served app, and
+    DATABASE_URL naming the test database (the app's target file will name it too)."""
+    settings.MAINTENANCE_FLAG_PATH = tmp_path / "maintenance.flag"
+    settings.DATABASE_TARGET_PATH = tmp_path / "database_target"
+    settings.GUNICORN_PID_FILE = tmp_path / "gunicorn.pid"
+    settings.DATABASE_TARGET = DatabaseTarget(
+        pg_url_of_the_tests(), django_settings.SQLITE_PATH, "DATABASE_URL"
+    )
+    return settings
+
+
+def during(monkeypatch, name, before):
+    """Run ``before()`` just before the move's last step ``name`` (dbcopy.switch)."""
+    real = getattr(switch, name)
+
+    def last_step(*args, **kwargs):
+        before()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(switch, name, last_step)
+
+
+def test_a_write_held_by_a_move_lands_on_the_database_moved_to(
+    source, tmp_path, state, moving, monkeypatch, sqlite_alias
+):
+    fill(FILL, users=1)
+    token = access_token(source)
+    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
+    close_alias(FILL)
+    (tmp_path / "server").mkdir()
+    rollback = tmp_path / "rollback.sqlite3"
+    held = {}
+
+    def send(base, content):
+        held[content] = HeldWrite(base, token, content)
+        held[content].start()
+        wait_for_held(server, content)  # a new worker holds it: the move goes on
+
+    with Server(
+        tmp_path / "server", SQLITE_PATH=str(source), CUTOVER_HOLD_SECONDS="60", **state
+    ) as server:
+        during(monkeypatch, "final_replay", lambda: send(server.base, "held-forward"))
+        call_command("copy_from_sqlite", str(source), "--cutover", "--switch", "--no-progress")
+        held["held-forward"].join(60)
+        during(monkeypatch, "fill_rollback_file", lambda: send(server.base, "held-back"))
+        call_command("copy_to_sqlite", str(rollback), "--switch", "--no-progress")
+        held["held-back"].join(60)
+
+    assert held["held-forward"].answer[0] == 201
+    assert held["held-back"].answer[0] == 201
+    assert held_requests(server) == {"held-forward": "served", "held-back": "served"}
+    contents = ["held-forward", "held-back"]
+    assert contents_in(sqlite_alias("served", source), contents) == set()
+    assert contents_in("default", contents) == {"held-forward"}
+    assert contents_in(sqlite_alias("rollback", rollback), contents) == set(contents)
+
+
+def test_a_request_held_past_the_bound_is_refused_with_maintenance(
+    source, tmp_path, state, moving, monkeypatch, sqlite_alias
+):
+    fill(FILL, users=1)
+    token = access_token(source)
+    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
+    close_alias(FILL)
+    (tmp_path / "server").mkdir()
+    late = {}
+
+    def held_too_long(base):
+        late["write"] = HeldWrite(base, token, "too-late")
+        late["write"].start()
+        wait_for_held(server, "too-late", outcome="refused")
+
+    with Server(
+        tmp_path / "server", SQLITE_PATH=str(source), CUTOVER_HOLD_SECONDS="1", **state
+    ) as server:
+        during(monkeypatch, "final_replay", lambda: held_too_long(server.base))
+        call_command("copy_from_sqlite", str(source), "--cutover", "--switch", "--no-progress")
+        late["write"].join(60)
+        after = call(server.base, token, "POST", "/api/v1/journal/entries", {"content": "after"})
+
+    status, body = late["write"].answer
+    assert (status, body["code"]) == (503, "maintenance")
+    assert after[0] == 201  # the move went through; writes go on, on PostgreSQL
+    assert contents_in("default", ["too-late", "after"]) == {"after"}
+    assert contents_in(sqlite_alias("served", source), ["too-late", "after"]) == set()
 
 
 def test_switch_without_a_running_gunicorn_is_refused_before_anything_pauses(
@@ -226,48 +387,101 @@ def test_switch_goes_with_cutover_only(source):
         call_command("copy_from_sqlite", str(source), "--catch-up", "--switch")
 
 
-@pytest.mark.parametrize(
-    ("served_with", "reason"),
-    [
-        (
-            lambda tmp_path: {"DATABASE_URL": pg_url_of_the_tests()},
-            "runs with DATABASE_URL set, which wins over the database target file, so its "
-            "workers would stay where they are: serve with DATABASE_URL unset (`make serve`), "
-            "or move the app by hand",
-        ),
-        (
-            lambda tmp_path: {"DATABASE_TARGET_PATH": str(tmp_path / "elsewhere")},
-            "reads the database target file {tmp_path}/elsewhere, this command writes "
-            "{tmp_path}/database_target: give both the same DATABASE_TARGET_PATH",
-        ),
-    ],
-    ids=["database-url-set", "another-target-file"],
+URL_SET = (
+    "runs with DATABASE_URL set, which wins over the database target file, so its workers "
+    "would stay where they are: serve with DATABASE_URL unset (`make serve`), or move the app "
+    "by hand"
 )
-def test_switch_is_refused_before_anything_pauses_when_the_workers_would_not_move(
-    source, tmp_path, state, settings, served_with, reason
+ANOTHER_FLAG = (
+    "reads the maintenance flag file {flag}, this command writes {tmp}/maintenance.flag: give "
+    "both the same MAINTENANCE_FLAG_PATH"
+)
+# How the app is served, then why the cutover and why the way back are refused, for each way
+# the running app would not follow a move; {names} are filled in by the test.
+FOLLOWER_CASES = {
+    # gunicorn gives the variable to the workers only: the master's environment lacks it.
+    "database-url-given-by-gunicorn-env": (
+        {"gunicorn_args": ["--env", "DATABASE_URL={pg_url}"]},
+        URL_SET,
+        URL_SET,
+    ),
+    "another-target-file": (
+        {"DATABASE_TARGET_PATH": "{tmp}/elsewhere"},
+        "reads the database target file {tmp}/elsewhere, this command writes "
+        "{tmp}/database_target: give both the same DATABASE_TARGET_PATH",
+        "reads the database target file {tmp}/elsewhere, this command writes "
+        "{tmp}/database_target: give both the same DATABASE_TARGET_PATH",
+    ),
+    "another-flag-file": (
+        {"MAINTENANCE_FLAG_PATH": "{tmp}/other.flag"},
+        ANOTHER_FLAG.replace("{flag}", "{tmp}/other.flag"),
+        ANOTHER_FLAG.replace("{flag}", "{tmp}/other.flag"),
+    ),
+    "another-sqlite-file": (
+        {"SQLITE_PATH": "{tmp}/other.sqlite3"},
+        "serves the SQLite file {tmp}/other.sqlite3, this command moves it from the SQLite "
+        "file {source}",
+        "serves the SQLite file {tmp}/other.sqlite3, this command moves it from {pg}",
+    ),
+    # A relative path is the project's, wherever gunicorn was started: not the file next to
+    # where it runs, which is what the operator's command names here.
+    "relative-flag-path-from-another-directory": (
+        {"cwd": "{tmp}", "MAINTENANCE_FLAG_PATH": "maintenance.flag"},
+        ANOTHER_FLAG.replace("{flag}", "{root}/maintenance.flag"),
+        ANOTHER_FLAG.replace("{flag}", "{root}/maintenance.flag"),
+    ),
+    "another-postgresql-database": (
+        {"target": "postgres://postgres@127.0.0.1:5432/another_database"},
+        "serves the postgresql database another_database at 127.0.0.1:5432, this command moves "
+        "it from the SQLite file {source}",
+        "serves the postgresql database another_database at 127.0.0.1:5432, this command moves "
+        "it from {pg}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FOLLOWER_CASES))
+def test_a_move_is_refused_before_anything_pauses_when_a_worker_would_not_follow(
+    source, tmp_path, state, moving, case
 ):
-    # Either way the reload would leave the app where it is, and maintenance would then go
-    # off on the database the operator is leaving.
+    # Any of these and the reload would leave a worker where it is (or looking at another
+    # flag), and writes made there after the last replay would be lost.
+    served_as, cutover_reason, back_reason = FOLLOWER_CASES[case]
     fill(FILL, users=1)
     call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
-    settings.MAINTENANCE_FLAG_PATH = tmp_path / "maintenance.flag"
-    settings.DATABASE_TARGET_PATH = tmp_path / "database_target"
-    settings.GUNICORN_PID_FILE = tmp_path / "gunicorn.pid"
     added = JournalEntry.objects.count()
     (tmp_path / "server").mkdir()
-    served = {**state, "SQLITE_PATH": str(source), "GUNICORN_WORKERS": "1"}
+    cfg = connection.settings_dict
+    names = {
+        "tmp": tmp_path,
+        "root": django_settings.BASE_DIR,
+        "source": source,
+        "pg_url": pg_url_of_the_tests(),
+        "pg": f"the postgresql database {cfg['NAME']} at {cfg['HOST']}:{cfg['PORT']}",
+    }
+    served_as = {
+        k: [a.format(**names) for a in v] if isinstance(v, list) else v.format(**names)
+        for k, v in served_as.items()
+    }
+    if "target" in served_as:
+        (tmp_path / "database_target").write_text(served_as.pop("target") + "\n")
+    target_before = (tmp_path / "database_target").exists()
+    served = {**state, "SQLITE_PATH": str(source), "GUNICORN_WORKERS": "2", **served_as}
+    served["cwd"] = Path(served.get("cwd", django_settings.BASE_DIR))
 
-    with Server(tmp_path / "server", **{**served, **served_with(tmp_path)}) as server:
+    with Server(tmp_path / "server", **served) as server:
         master = server.process.pid
         with pytest.raises(CommandError) as cutover:
             call_command("copy_from_sqlite", str(source), "--cutover", "--switch")
-        with pytest.raises(CommandError) as rollback:
+        with pytest.raises(CommandError) as back:
             call_command("copy_to_sqlite", str(tmp_path / "back.sqlite3"), "--switch")
 
-    expected = f"--switch: gunicorn (pid {master}) " + reason.format(tmp_path=tmp_path)
-    assert str(cutover.value) == expected
-    assert str(rollback.value) == expected
+    prefix = f"--switch: gunicorn (pid {master}) "
+    assert str(cutover.value) == prefix + cutover_reason.format(**names)
+    assert str(back.value) == prefix + back_reason.format(**names)
+    # Nothing paused, held, moved or copied.
     assert not (tmp_path / "maintenance.flag").exists()
-    assert not (tmp_path / "database_target").exists()
+    assert not (tmp_path / "maintenance.flag.hold").exists()
+    assert (tmp_path / "database_target").exists() == target_before
     assert not (tmp_path / "back.sqlite3").exists()
     assert JournalEntry.objects.count() == added  # the capture copy only, nothing caught up

@@ -10,7 +10,7 @@ from accounts.models import User
 from journal.demo import DEMO_PROVIDER, fill_demo_data
 from journal.invariants import data_invariants
 from journal.models import JournalEntry, JournalUsage
-from subscriptions.models import Subscription
+from subscriptions.models import Subscription, SubscriptionEvent
 from tokens.models import RefreshToken, Session
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +23,8 @@ def test_demo_data_holds_what_was_asked_with_every_usage_row_right():
     assert JournalEntry.objects.count() == filled.entries == 500
     assert Session.objects.count() == RefreshToken.objects.count() == filled.sessions == 80
     assert Subscription.objects.count() == filled.subscriptions
+    # Each with the event that activated it, linked to its user.
+    assert SubscriptionEvent.objects.filter(user__isnull=False).count() == filled.subscriptions
     assert 0 < filled.subscriptions < 40
     totals = JournalEntry.objects.aggregate(bytes=Sum("size_bytes"))
     assert filled.bytes == totals["bytes"]

@@ -106,6 +106,12 @@ def test_unsafe_operations_document_maintenance_mode(schema):
             assert "maintenance" in operation["responses"]["503"]["description"], path
 
 
+def test_every_operation_documents_a_request_held_too_long_by_a_move(schema):
+    for path, _, operation in operations(schema):
+        assert "CUTOVER_HOLD_SECONDS" in operation["responses"]["503"]["description"], path
+        assert "Retry-After" in operation["responses"]["503"]["headers"], path
+
+
 def test_swagger_ui_is_served_from_local_static_files(api):
     response = api.get("/api/docs/")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dbcopy.switch import reload_workers, workers
+from ops.gunicorn_control import reload_workers, workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,8 @@ def get(base, path, **headers):
 
 
 class Server:
-    def __init__(self, tmp_path, **env):
+    def __init__(self, tmp_path, *, gunicorn_args=(), cwd=ROOT, **env):
+        self.gunicorn_args, self.cwd = list(gunicorn_args), cwd
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.stdout = tmp_path / "stdout.log"
@@ -61,8 +62,16 @@ class Server:
             timeout=120,
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-            cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "config" / "gunicorn.conf.py"),
+                *self.gunicorn_args,
+                "config.wsgi",
+            ],
+            cwd=self.cwd,
             env=self.env,
             stdout=self.stdout.open("w"),
             stderr=self.stderr.open("w"),

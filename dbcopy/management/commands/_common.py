@@ -2,12 +2,14 @@
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from dbcopy.exceptions import (
     BadValue,
     CopyFailed,
     CopyRefused,
+    MoveStuck,
     UnsupportedColumn,
     VerificationFailed,
 )
@@ -20,7 +22,7 @@ def one_line_errors(command, *, unchanged: str):
     try:
         with environment_errors(command, suffix=f"; {unchanged}"):
             yield
-    except CopyRefused as exc:
+    except (CopyRefused, MoveStuck) as exc:
         raise CommandError(str(exc)) from None
     except (CopyFailed, BadValue) as exc:
         raise CommandError(f"{exc}; {unchanged}") from None
@@ -53,3 +55,12 @@ def report_verification(command, report) -> None:
     command.stdout.write(
         f"verified {len(report.tables)} tables, {report.rows:,} rows in {report.seconds:.1f} s"
     )
+
+
+def held(moved) -> str:
+    """What a move's hold meant for clients, in a sentence's end."""
+    bound = settings.CUTOVER_HOLD_SECONDS
+    said = f"requests were held for {moved.held_seconds:.2f} s (reload to release)"
+    if moved.held_seconds <= bound:
+        return f"{said}, within CUTOVER_HOLD_SECONDS ({bound} s): none refused"
+    return f"{said}: those held over CUTOVER_HOLD_SECONDS ({bound} s) were refused with 503"

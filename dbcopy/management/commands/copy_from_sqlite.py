@@ -1,22 +1,20 @@
 import json
-import time
-from contextlib import ExitStack
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from dbcopy import catchup, copy
+from dbcopy import copy
 from dbcopy.check import CheckReport, check_copy
 from dbcopy.cutover import cutover as run_cutover
-from dbcopy.exceptions import CopyRefused
 from dbcopy.management.commands._common import (
     add_progress_argument,
+    held,
     one_line_errors,
     progress_for,
     report_verification,
 )
-from dbcopy.plan import Plan, prepare
-from dbcopy.switch import gunicorn_master, switch_app
+from dbcopy.plan import prepare
+from dbcopy.switch import switch_to_postgres
 from ops import maintenance
 from ops.commands import OperatorCommand
 
@@ -58,8 +56,9 @@ class Command(OperatorCommand):
         parser.add_argument(
             "--switch",
             action="store_true",
-            help="with --cutover: then move the app served by `make serve` to this database "
-            "(database target file, gunicorn's workers reloaded) and turn maintenance off",
+            help="with --cutover: move the app served by `make serve` to this database in one "
+            "step (database target file, gunicorn's workers reloaded), requests held meanwhile "
+            "instead of refused",
         )
         mode.add_argument(
             "--stop-capture",
@@ -145,60 +144,41 @@ class Command(OperatorCommand):
             )
 
     def _cutover(self, path, progress, *, switch=False):
-        master = url = None
-        if switch:  # refused before anything is paused
-            with one_line_errors(self, unchanged="nothing was paused"):
-                master = gunicorn_master()
-                url = settings.DATABASE_TARGET.url
-                if url is None:
-                    raise CopyRefused("--switch needs DATABASE_URL naming the PostgreSQL database")
-        paused = []
+        on_round = lambda r: self.stdout.write(f"while writing: {_caught_up(r)}")  # noqa: E731
+        if switch:
+            with one_line_errors(self, unchanged="the app serves what it served before"):
+                moved = switch_to_postgres(
+                    path,
+                    progress=progress,
+                    on_round=on_round,
+                    on_verified=self._verified,
+                    on_holding=lambda: self.stdout.write(
+                        "holding requests: gunicorn's new workers start on PostgreSQL"
+                    ),
+                )
+            self.stdout.write(f"once the old workers left: {_caught_up(moved.final)}")
+            self.stdout.write(
+                f"switched: gunicorn (pid {moved.master}) serves from PostgreSQL "
+                f"({settings.DATABASE_TARGET_PATH}); {held(moved)}"
+            )
+            return
         if maintenance.is_on():
             unchanged = "maintenance stays on, as it was"
         else:
             unchanged = f"maintenance is off: the app goes on writing to {path}"
-        with ExitStack() as stack:  # the plan stays open until the switch is done
-            with one_line_errors(self, unchanged=unchanged):
-                plan = stack.enter_context(prepare(path))
-                report = run_cutover(
-                    plan,
-                    progress=progress,
-                    on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
-                    on_verified=lambda r: self._verified(r),
-                    on_pause=lambda: self._paused(paused),
-                )
-            self.stdout.write(f"writes paused: {_caught_up(report.final)}")
-            if switch:
-                self._switch(plan, progress, master, url, report.final.mark, paused[0])
-                return
-            self.stdout.write(
-                f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
-                "with DATABASE_URL set to this database, check /readyz, then `manage.py "
-                "maintenance off`"
+        with one_line_errors(self, unchanged=unchanged), prepare(path) as plan:
+            report = run_cutover(
+                plan,
+                progress=progress,
+                on_round=on_round,
+                on_verified=self._verified,
+                on_pause=lambda: self.stdout.write("maintenance on: writes answer 503"),
             )
-
-    def _paused(self, paused):
-        paused.append(time.monotonic())
-        self.stdout.write("maintenance on: writes answer 503")
-
-    def _switch(self, plan: Plan, progress, master, url, mark, paused):
-        path = plan.path
-        target = settings.DATABASE_TARGET_PATH
-        unchanged = (
-            f"maintenance stays on and {target} names PostgreSQL: once gunicorn (pid {master}) "
-            f"serves with new workers only, run `copy_from_sqlite {path} --catch-up`, then "
-            "`manage.py maintenance off`"
-        )
-        with one_line_errors(self, unchanged=unchanged):
-            switch_app(master, url)
-            # What an old worker's last request wrote to the source after the last catch-up.
-            if catchup.changes_since(plan, mark):
-                report = catchup.catch_up(plan, progress=progress)
-                self.stdout.write(f"after the switch: {_caught_up(report)}")
-        maintenance.turn_off()
+        self.stdout.write(f"writes paused: {_caught_up(report.final)}")
         self.stdout.write(
-            f"switched: gunicorn (pid {master}) serves from PostgreSQL ({target}); maintenance "
-            f"off: writes were refused for {time.monotonic() - paused:.2f} s"
+            f"writes paused for {report.paused_seconds:.2f} s so far. Next: restart the app "
+            "with DATABASE_URL set to this database, check /readyz, then `manage.py "
+            "maintenance off`"
         )
 
     def _verified(self, report):

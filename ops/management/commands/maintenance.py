@@ -5,18 +5,32 @@ from ops.commands import OperatorCommand
 
 
 class Command(OperatorCommand):
-    help = "Maintenance mode: while on, every unsafe request answers 503 and reads keep working."
+    help = (
+        "Maintenance mode: while on, every unsafe request answers 503 and reads keep working. "
+        "`on --for SECONDS` tells clients when to come back (Retry-After); without it they are "
+        "told to wait as long as maintenance has lasted so far."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("state", choices=["on", "off", "status"])
+        parser.add_argument(
+            "--for",
+            dest="expected_seconds",
+            type=int,
+            metavar="SECONDS",
+            help="with on: how long maintenance is expected to last",
+        )
 
-    def handle_command(self, *args, state, **options):
+    def handle_command(self, *args, state, expected_seconds, **options):
+        if expected_seconds is not None and (state != "on" or expected_seconds < 1):
+            raise CommandError("--for goes with `on` and a number of seconds of at least 1")
         try:
             if state == "on":
-                maintenance.turn_on()
+                maintenance.turn_on(expected_seconds=expected_seconds)
             elif state == "off":
                 maintenance.turn_off()
             since = maintenance.since()
+            end = maintenance.expected_end()
         except OSError as exc:
             raise CommandError(
                 f"maintenance {state}: cannot use the flag file {maintenance.flag_path()}: "
@@ -24,5 +38,6 @@ class Command(OperatorCommand):
             ) from None
         if since is None:
             self.stdout.write("maintenance is off")
-        else:
-            self.stdout.write(f"maintenance is on (since {since}): writes answer 503")
+            return
+        until = f", expected until {end.isoformat(timespec='seconds')}" if end else ""
+        self.stdout.write(f"maintenance is on (since {since}{until}): writes answer 503")
