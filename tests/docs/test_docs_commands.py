@@ -96,6 +96,7 @@ RUN_BY = {
     # docs/runbook.md
     "export PG=postgres://app:secret@db.internal:5432/journal": RUNBOOK,
     "DATABASE_URL=$PG python manage.py migrate": RUNBOOK,
+    "DATABASE_URL=$PG python manage.py copy_from_sqlite data/db.sqlite3 --check": RUNBOOK,
     "DATABASE_URL=$PG python manage.py copy_from_sqlite data/db.sqlite3 --capture": RUNBOOK,
     "DATABASE_URL=$PG python manage.py copy_from_sqlite data/db.sqlite3 --catch-up": RUNBOOK,
     "DATABASE_URL=$PG python manage.py copy_from_sqlite data/db.sqlite3 --cutover": RUNBOOK,
