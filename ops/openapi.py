@@ -3,6 +3,7 @@ shape, the errors that any endpoint may answer, and the bearer authentication sc
 
 import functools
 import inspect
+import threading
 
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -111,12 +112,22 @@ def add_site_wide_behaviour(result, generator, request, public):
     return result
 
 
-@functools.cache
+_GENERATING = threading.Lock()
+
+
 def operations_without_a_body() -> frozenset[tuple[str, str]]:
     """(path as the schema spells it, upper-case method) of every unsafe operation that
     defines no request body: read from the schema the server publishes (generated once per
     process, in a few tens of milliseconds), so the server refuses what the schema leaves out
     (``ops.middleware.UndefinedBodyMiddleware``)."""
+    # One thread generates: drf-spectacular loads its extensions on first use, which is not
+    # thread-safe (gunicorn's threads would each start it on their first request).
+    with _GENERATING:
+        return _operations_without_a_body()
+
+
+@functools.cache
+def _operations_without_a_body() -> frozenset[tuple[str, str]]:
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
