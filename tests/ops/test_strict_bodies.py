@@ -3,6 +3,11 @@ operation of the clients' API, before anything happens; the schema says
 `additionalProperties: false` for those bodies. The webhook ignores unknown fields, and its
 schema says so."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -11,6 +16,8 @@ from journal.services import insert_journal_entry
 from tokens.models import Session
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # A body each operation accepts, but for the field it does not define.
 VALID_BODIES = {
@@ -144,3 +151,40 @@ def test_an_unreadable_body_on_an_operation_without_one_is_400(auth_api):
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
     assert auth_api.get("/api/v1/me").status_code == 200
+
+
+FIRST_ASKED_BY_THREADS = """
+import threading
+import django
+django.setup()
+from ops.openapi import operations_without_a_body
+answers = []
+def ask():
+    try:
+        answers.append(operations_without_a_body())
+    except Exception as exc:
+        answers.append(repr(exc))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert len(set(answers)) == 1, answers
+assert ("/api/v1/me", "DELETE") in answers[0], answers[0]
+"""
+
+
+def test_threads_of_a_fresh_process_that_first_ask_which_operations_have_no_body_agree():
+    # A fresh process: drf-spectacular loads its extensions on the first schema it builds.
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_ASKED_BY_THREADS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
