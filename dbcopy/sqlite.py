@@ -150,7 +150,7 @@ def row_hashes(conn: sqlite3.Connection, table: Table, keys: list) -> dict[str, 
 
 
 def problem_values(
-    conn: sqlite3.Connection, table: Table, keys=None
+    conn: sqlite3.Connection, table: Table, keys=None, *, ordered: bool = True
 ) -> Generator[BadValue, None, None]:
     """Every value of the table (among ``keys`` if given) that is not of its column's kind as
     Django stores it in SQLite, or that PostgreSQL's column cannot hold, in primary key order:
@@ -164,12 +164,15 @@ def problem_values(
     text_factory = conn.text_factory
     conn.text_factory = lambda data: data.decode(errors="replace")
     try:
-        yield from _problem_values(conn, table, checked, pk, chunks)
+        yield from _problem_values(conn, table, checked, pk, chunks, ordered)
     finally:
         conn.text_factory = text_factory
 
 
-def _problem_values(conn, table, checked, pk, chunks) -> Iterator[BadValue]:
+def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadValue]:
+    # In key order, the first is always the same; unordered, a table is read in its storage
+    # order instead of through its key's index (three times faster on a large table).
+    order = f" ORDER BY {pk}" if ordered else ""
     for chunk in chunks:
         where = f" AND {pk} IN ({', '.join('?' * len(chunk))})" if chunk is not None else ""
         params: list[Any] = chunk or []
@@ -178,7 +181,7 @@ def _problem_values(conn, table, checked, pk, chunks) -> Iterator[BadValue]:
             found = conn.execute(
                 f"SELECT {pk}, {problems} FROM {quote(table.name)}"
                 f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
-                f"{where} ORDER BY {pk}",
+                f"{where}{order}",
                 params,
             )
             for row in found:
@@ -190,7 +193,7 @@ def _problem_values(conn, table, checked, pk, chunks) -> Iterator[BadValue]:
         for column in (c for c in table.columns if c.kind in ("text", "json")):
             rows = conn.execute(
                 f"SELECT {pk}, CAST({quote(column.name)} AS BLOB) FROM {quote(table.name)}"
-                f" WHERE typeof({quote(column.name)}) = 'text'{where} ORDER BY {pk}",
+                f" WHERE typeof({quote(column.name)}) = 'text'{where}{order}",
                 params,
             )
             while batch := rows.fetchmany(FETCH_ROWS):
