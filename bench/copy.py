@@ -23,7 +23,6 @@ Needs a PostgreSQL server it may create databases on (--pg, default the local on
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -35,7 +34,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +42,6 @@ sys.path.insert(1, str(ROOT))
 from bench.machine import cpu_model  # noqa: E402
 
 PYTHON = sys.executable
-WORDS = ["journal", "today", "caf\u00e9", "\u65e5\u8a18", "tab\there", "line\nbreak", "\\N", "ok"]
 
 
 def log(message):
@@ -96,124 +93,27 @@ def fresh_database(pg, name):
     manage("migrate", "--verbosity", "0", DATABASE_URL=f"{pg}/{name}")
 
 
-# Building the source, as Django stores values in SQLite.
-def ts(rng, year=2026):
-    micro = rng.choice([0, rng.randrange(1, 1_000_000)])
-    base = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
-    base += f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
-    return base if micro == 0 else f"{base}.{micro:06d}"
-
-
 def build_sqlite(path, *, users, entries, tokens, subscriptions, seed=1):
-    if path.exists():
-        path.unlink()
+    """The source, made by the app itself (`manage.py fill_demo_data`, through its models):
+    what is copied is what the models write, and no copy of the schema lives here."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     manage("migrate", "--verbosity", "0", SQLITE_PATH=path)
-    rng = random.Random(seed)
+    manage(
+        "fill_demo_data",
+        "--users",
+        str(users),
+        "--entries",
+        str(entries),
+        "--sessions-per-user",
+        str(max(1, round(tokens / max(users, 1)))),
+        "--subscribed",
+        str(min(1.0, subscriptions / max(users, 1))),
+        "--seed",
+        str(seed),
+        SQLITE_PATH=path,
+    )
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA synchronous = OFF")
-    user_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(users)]
-    conn.executemany(
-        "INSERT INTO accounts_user (id, password, last_login, is_superuser, provider,"
-        " provider_subject, username, email, display_name, is_staff, is_active, created_at,"
-        " updated_at) VALUES (?, '!', NULL, 0, ?, ?, NULL, ?, ?, 0, 1, ?, ?)",
-        (
-            (
-                uid,
-                rng.choice(["google", "apple"]),
-                f"sub-{i}",
-                f"u{i}@example.com",
-                f"User {rng.choice(WORDS)} {i}",
-                ts(rng),
-                ts(rng),
-            )
-            for i, uid in enumerate(user_ids)
-        ),
-    )
-
-    def entry_rows():
-        for i in range(entries):
-            content = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60)))
-            yield (
-                uuid.UUID(int=rng.getrandbits(128)).hex,
-                user_ids[i % users],
-                content,
-                len(content.encode()),
-                ts(rng),
-                ts(rng),
-            )
-
-    conn.executemany(
-        "INSERT INTO journal_journalentry (id, user_id, content, size_bytes, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-        entry_rows(),
-    )
-    # Each user's usage row, as the app keeps it: the sum and count of their entries.
-    conn.execute(
-        "INSERT INTO journal_journalusage (user_id, bytes_used, entries)"
-        " SELECT user_id, sum(size_bytes), count(*) FROM journal_journalentry GROUP BY user_id"
-    )
-    sessions = max(tokens // 2, 1)
-    session_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(sessions)]
-    conn.executemany(
-        "INSERT INTO tokens_session (id, user_id, fingerprint, created_at, last_used_at,"
-        " expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-        (
-            (sid, user_ids[i % users], f"device-{i % 7}", ts(rng), ts(rng), ts(rng, 2027))
-            for i, sid in enumerate(session_ids)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO tokens_refreshtoken (id, session_id, token_hash, access_jti, created_at,"
-        " rotated_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (
-                i + 1,
-                session_ids[i // 2],
-                f"{rng.getrandbits(256):064x}",
-                f"{rng.getrandbits(128):032x}",
-                ts(rng),
-                ts(rng) if i % 2 == 0 else None,
-            )
-            for i in range(sessions * 2)
-        ),
-    )
-    sub_ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(subscriptions)]
-    conn.executemany(
-        "INSERT INTO subscriptions_subscription (id, user_id, provider, provider_subscription_id,"
-        " plan, status, current_period_end, last_event_at, created_at, updated_at)"
-        " VALUES (?, ?, 'stripe', ?, 'premium_monthly', ?, ?, ?, ?, ?)",
-        (
-            (
-                sid,
-                user_ids[i % users],
-                f"sub_{i}",
-                "active" if i % 3 else "canceled",
-                ts(rng, 2027),
-                ts(rng),
-                ts(rng),
-                ts(rng),
-            )
-            for i, sid in enumerate(sub_ids)
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO subscriptions_subscriptionevent (id, provider, event_id, type, payload,"
-        " user_id, subscription_id, outcome, created, received_at)"
-        " VALUES (?, 'stripe', ?, 'subscription.updated', ?, ?, ?, 'processed', ?, ?)",
-        (
-            (
-                i + 1,
-                f"evt_{i}",
-                json.dumps({"id": f"evt_{i}", "status": "active", "n": i}),
-                user_ids[(i // 2) % users],
-                sub_ids[i // 2],
-                ts(rng),
-                ts(rng),
-            )
-            for i in range(subscriptions * 2)
-        ),
-    )
-    conn.commit()
     counts = {}
     for (table,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -221,6 +121,13 @@ def build_sqlite(path, *, users, entries, tokens, subscriptions, seed=1):
         counts[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     conn.close()
     return counts
+
+
+def measure_check(pg, path, db):
+    """`copy_from_sqlite --check` against an empty, migrated target: the whole command."""
+    fresh_database(pg, db)
+    seconds, rss, _ = manage("copy_from_sqlite", str(path), "--check", DATABASE_URL=f"{pg}/{db}")
+    return {"wall": seconds, "rss": rss}
 
 
 def measure_copy(pg, path, db):
@@ -652,6 +559,8 @@ def main():
     for n in range(1, args.runs + 1):
         log(f"run {n} of {args.runs}")
         run = {}
+        log("  copy_from_sqlite --check, full size")
+        run["check"] = measure_check(args.pg, big_path, f"{prefix}_copy")
         log("  copy_from_sqlite, full size")
         run["big"] = measure_copy(args.pg, big_path, f"{prefix}_copy")
         log("  copy_from_sqlite, small size")
@@ -753,6 +662,11 @@ def main():
     print()
     print(
         f"copy / ceiling: {big['copy'] / ceiling:.2f} (runs: {spread(('big', 'copy'), 'ceiling')})"
+    )
+    print(
+        f"check / copy: {med('check', 'wall') / big['wall']:.2f} (--check "
+        f"{med('check', 'wall'):.1f} s, copy_from_sqlite {big['wall']:.1f} s, whole commands; "
+        f"runs: {spread(('check', 'wall'), ('big', 'wall'))})"
     )
     print(
         f"whole command / ceiling: {big['wall'] / ceiling:.2f} "
