@@ -105,7 +105,9 @@ class IdempotentMixin:
             return super().dispatch(request, *args, **kwargs)
 
     def check_throttles(self, request):
-        fingerprint = request_fingerprint(request)
+        # A method the view does not answer is 405, whatever key it carries.
+        handled = hasattr(self, request.method.lower())
+        fingerprint = request_fingerprint(request) if handled else None
         if fingerprint is not None:
             self._claim(request, fingerprint)
         try:

@@ -193,3 +193,12 @@ def test_deleting_the_account_deletes_its_keys(keyed, user):
 
     assert response.status_code == 204
     assert not IdempotencyKey.objects.exists()
+
+
+def test_a_method_the_endpoint_does_not_answer_is_405_whatever_key_it_carries(keyed):
+    keyed("POST", ENTRIES, "k", {"content": "hello"})
+
+    response = keyed("PUT", ENTRIES, "k", {"content": "hello"})
+
+    assert response.status_code == 405
+    assert IdempotencyKey.objects.count() == 1
