@@ -20,7 +20,9 @@ The three take turns for --rounds runs each and the median run of each is printe
 ratios ours/peer and ours/bare. On SQLite it then prints the whole install's write ceiling:
 --ceiling-workers workers (5) written to by twice as many connections, writes spread over
 every user, ours against bare (one write lock per database file: the length of a write
-transaction bounds it).
+transaction bounds it). And what an `Idempotency-Key` costs ours: creates without a key and
+with a new one on every request, in turns, and the ratio of their requests/s (the goal: at
+most 1.15).
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 3] [--connections 4]
                                   [--legs sqlite,postgres] [--pg postgresql://...]
@@ -75,6 +77,25 @@ function request()
   local token = tokens[(count % #tokens) + 1]
   return wrk.format("POST", nil, {["Authorization"] = "Bearer " .. token,
                                   ["Content-Type"] = "application/json"}, BODY)
+end
+"""
+
+# args: a prefix that makes this run's keys its own. Every request carries a new key (the
+# peer and the bare view ignore the header).
+KEYED_CREATE_LUA = """
+local next_thread = 1
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+end
+local prefix, n = "", 0
+function init(args) prefix = args[1] .. "-" .. tostring(thread_id) .. "-" end
+function request()
+  n = n + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Idempotency-Key"] = prefix .. n
+  return wrk.format(nil, nil, headers, nil)
 end
 """
 
@@ -433,13 +454,14 @@ def run_leg(name, database, args):
                             log(f"   (pool of {args.refresh_pool} exhausted: raise --refresh-pool)")
                     runs[variant].append(figures)
             results.append((label, {variant: median_run(runs[variant]) for variant in VARIANTS}))
+        key_cost = measure_key_cost(port, seeded, args, leg=name, body=body)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     ceiling = None
     if name == "sqlite" and args.ceiling_workers:
         ceiling = write_ceiling(env, seeded, body, args)
-    return results, ceiling
+    return results, key_cost, ceiling
 
 
 def write_ceiling(env, seeded, body, args):
@@ -470,6 +492,32 @@ def write_ceiling(env, seeded, body, args):
     return {variant: median_run(figures) for variant, figures in runs.items()}
 
 
+def measure_key_cost(port, seeded, args, *, leg, body):
+    """Ours, creating entries without a key and with a new one on every request, in turns
+    (so both meet the same neighbours on the machine): the median run of each."""
+    writer = f"Authorization: Bearer {seeded['writer']['ours']}"
+    headers = [writer, "Content-Type: application/json"]
+    path = PREFIXES["ours"] + "journal/entries"
+    lua = f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
+    runs = {"without": [], "with": []}
+    for round_number in range(1, args.rounds + 1):
+        log(f"   create without a key, round {round_number} ({args.seconds} s)")
+        runs["without"].append(wrk(port, path, args, headers=headers, method="POST", body=body))
+        log(f"   create with a key, round {round_number} ({args.seconds} s)")
+        prefix = f"{leg}-{round_number}-{time.time_ns()}"
+        runs["with"].append(
+            wrk(
+                port,
+                path,
+                args,
+                headers=headers,
+                script=lua + KEYED_CREATE_LUA,
+                script_args=[prefix],
+            )
+        )
+    return {kind: median_run(kind_runs) for kind, kind_runs in runs.items()}
+
+
 def median_run(runs):
     """The run with the median requests/s (the lower middle one of an even count)."""
     return sorted(runs, key=lambda figures: figures["rps"])[(len(runs) - 1) // 2]
@@ -486,7 +534,7 @@ def print_table(all_results, args):
     for variant in VARIANTS:
         header += f"{variant + ' req/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
     print(header + f"{'ours/peer':>10}{'ours/bare':>10}")
-    for leg, (results, _ceiling) in all_results:
+    for leg, (results, _key_cost, _ceiling) in all_results:
         for label, figures in results:
             line = f"{leg:10}{label:17}"
             for variant in VARIANTS:
@@ -497,7 +545,14 @@ def print_table(all_results, args):
             line += f"{ours / figures['peer']['rps']:>10.2f}{ours / figures['bare']['rps']:>10.2f}"
             print(line)
     print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
-    for leg, (_results, ceiling) in all_results:
+    for leg, (_results, key_cost, _ceiling) in all_results:
+        plain, keyed = key_cost["without"], key_cost["with"]
+        print(
+            f"{leg}: create {plain['rps']:.0f} req/s (p50 {plain['p50']:.2f} ms) without a key, "
+            f"{keyed['rps']:.0f} req/s (p50 {keyed['p50']:.2f} ms) with one: a key costs "
+            f"{plain['rps'] / keyed['rps']:.2f}x"
+        )
+    for leg, (_results, _key_cost, ceiling) in all_results:
         if ceiling is None:
             continue
         ours, bare = ceiling["ours"], ceiling["bare"]

@@ -2,11 +2,12 @@
 
 A view that mixes in ``IdempotentMixin`` answers a request that carries the header once:
 
-- after authentication and permissions, before the rate limits: a key already answered with
-  the same method, path and body is that answer again (``Idempotent-Replayed: true``), so a
-  replay runs nothing and spends no rate; another method, path or body is 422;
-- else the key is claimed in a transaction that the handler's writes then join, and its
-  answer is recorded in it just before COMMIT: a lost COMMIT loses both, and the retry runs;
+- after authentication and permissions, before the rate limits, the key is claimed (inserted)
+  in a transaction that the handler's writes then join, and its answer is recorded in it just
+  before COMMIT: a lost COMMIT loses both, and the retry runs;
+- a key already taken (the unique constraint) is looked up: with the same method, path and
+  body its answer is sent again (``Idempotent-Replayed: true``), so a replay runs nothing and
+  spends no rate; another method, path or body is 422;
 - an answer of 500 or more rolls the whole transaction back: nothing is kept.
 
 Without the header nothing changes.
@@ -42,7 +43,7 @@ class Fingerprint:
     body_sha256: str
 
 
-class Replay(Exception):  # noqa: N818 (not an error: the way out of DRF's checks)
+class Replay(Exception):
     """The stored answer, raised from the checks so that nothing else runs."""
 
     def __init__(self, answer: IdempotencyKey) -> None:
@@ -108,12 +109,19 @@ class IdempotentMixin:
         handled = hasattr(self, request.method.lower())
         fingerprint = request_fingerprint(request) if handled else None
         if fingerprint is not None:
-            answer = stored_answer(user_id=request.user.pk, fingerprint=fingerprint)
-            if answer is not None:
-                raise Replay(answer)
-        super().check_throttles(request)
-        if fingerprint is not None:
             self._claim(request, fingerprint)
+        try:
+            super().check_throttles(request)
+        except Exception:
+            # Refused before running (429): nothing to keep, the key stays free.
+            self._abandon_claim()
+            raise
+
+    def _abandon_claim(self) -> None:
+        if self._idempotency_claim is not None:
+            self._idempotency_claim = None
+            transaction.set_rollback(True)
+            self._idempotency_transaction.close()
 
     def _claim(self, request, fingerprint: Fingerprint) -> None:
         self._idempotency_transaction.enter_context(transaction.atomic())
@@ -131,8 +139,8 @@ class IdempotentMixin:
             self._idempotency_transaction.close()
             if not isinstance(exc, IntegrityError):
                 raise
-        # A twin committed the key after the look-up above: its answer (or, purged meanwhile,
-        # a retry).
+        # The key was taken: by an earlier request, or by a twin whose transaction the insert
+        # waited for. Its answer (or, purged meanwhile, a retry).
         answer = stored_answer(user_id=request.user.pk, fingerprint=fingerprint)
         if answer is None:
             raise IdempotencyKeyInUse()

@@ -1,12 +1,13 @@
 """Schemathesis hooks for ``test_schema_all_checks`` (loaded through ``SCHEMATHESIS_HOOKS``).
 
 One narrow exception to the ``positive_data_acceptance`` check. The request bodies' schemas
-allow no field they do not declare (``additionalProperties: false``), so generated bodies
-hold only declared fields; but the server reads every value within the limits of
-``ops.parsers`` (no NUL or lone surrogate in any text), and refuses the whole body with 400
-otherwise, as the contract says of any body it cannot read. The schemas' string types do not
-repeat those limits, so the schema says them in each request body's description, and a 400
-to a generated body that breaks them is not a schema-valid request rejected.
+allow fields they do not declare, with any JSON value, and the server ignores such fields;
+but it reads every value of a body within the limits of ``ops.parsers`` (no integer past 64
+bits, no NUL in any text, keys included), and refuses the whole body with 400 otherwise, as
+the contract says of any body it cannot read. OpenAPI 3.0 cannot express those limits for
+undeclared fields (there is no ``propertyNames``), so the schema says them in each request
+body's description, and a 400 to a generated body that breaks them is not a schema-valid
+request rejected.
 
 And one more: the generator gives several operations the same ``Idempotency-Key``, which the
 server answers 422 ``idempotency_key_reused`` (the contract: a key belongs to one request; a
