@@ -106,7 +106,7 @@ RUN_BY = {
     "python manage.py maintenance on": ROLLBACK,
     "DATABASE_URL=$PG python manage.py copy_to_sqlite data/rollback.sqlite3": ROLLBACK,
     # docs/security.md
-    "SECRET=whsec_example": WEBHOOK_EXAMPLE,
+    "SECRET=whsec_example_0123456789": WEBHOOK_EXAMPLE,
     "body='"
     '{"id":"evt_123","type":"subscription.updated","created":1767225600,"provider":"stripe",'
     '"user_id":"<user UUID>","subscription":{"id":"sub_9","plan":"premium_monthly",'

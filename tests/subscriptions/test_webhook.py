@@ -454,9 +454,12 @@ def test_the_documented_signing_example_verifies():
         b'"subscription":{"id":"sub_9","plan":"premium_monthly","status":"active",'
         b'"current_period_end":"2027-01-01T00:00:00Z"}}'
     )
-    v1 = "c686c1b524a9ee2241a30ae19f4211c95c5e1ce0d10765cb59f8a9dc66e5b90a"
+    v1 = "e2d2428ccc976d622b6f87035d8cfe983391f3bf6a0b99339a14b75b91ed4d13"
 
     verify_signature(
-        header=f"t=1767225600,v1={v1}", body=body, secrets=["whsec_example"], now=1767225600
+        header=f"t=1767225600,v1={v1}",
+        body=body,
+        secrets=["whsec_example_0123456789"],
+        now=1767225600,
     )
     assert parse_event(body).subscription_id == "sub_9"
