@@ -35,6 +35,9 @@ T = TypeVar("T")
 # An update or a delete whose entry changed between its read and its transaction reads it
 # again; past this many tries (only under a storm of writes to one entry) it is not found.
 ENTRY_WRITE_TRIES = 5
+# A usage move that did not fit, yet fits when read again right after (a twin committed
+# between the two), tries again; past this many tries it is refused.
+USAGE_MOVE_TRIES = 5
 
 
 class _EntryChanged(Exception):
@@ -60,22 +63,27 @@ def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) ->
     fits = {"bytes_used__lte": quota - growth} if growth > 0 else {}
     fitting = usages.filter(pk=user_id, **fits)
     moves = {"bytes_used": F("bytes_used") + growth, "entries": F("entries") + entries}
-    if fitting.update(**moves):
-        return
     usage = usages.filter(pk=user_id)
-    used = usage.values_list("bytes_used", flat=True).first()
-    if used is None:
-        # The user's first write: no row yet. First writes of one user take the user's lock
-        # (nothing else is held yet), so one of them creates the row and the others move it.
-        lock_user(user_id=user_id)  # AccountDeleted (401) when the account went meanwhile
+    used = None
+    for _ in range(USAGE_MOVE_TRIES):
         if fitting.update(**moves):
             return
         used = usage.values_list("bytes_used", flat=True).first()
-        if used is None and growth <= quota:
-            JournalUsage.objects.using(DEFAULT_DB_ALIAS).create(
-                user_id=user_id, bytes_used=max(growth, 0), entries=max(entries, 0)
-            )
-            return
+        if used is None:
+            # The user's first write: no row yet. First writes of one user take the user's
+            # lock (nothing else is held yet), so one of them creates the row and the others
+            # move it.
+            lock_user(user_id=user_id)  # AccountDeleted (401) when the account went meanwhile
+            if fitting.update(**moves):
+                return
+            used = usage.values_list("bytes_used", flat=True).first()
+            if used is None and growth <= quota:
+                usages.create(user_id=user_id, bytes_used=max(growth, 0), entries=max(entries, 0))
+                return
+        if used is None or used + growth > quota:
+            break
+        # It fits now: the row was created, or shrunk, by a twin that committed between the
+        # UPDATE and the read. Move it again.
     raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
 
 

@@ -3,12 +3,12 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.test.utils import CaptureQueriesContext
 
 from journal import selectors, services
 from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
-from journal.models import JournalEntry
+from journal.models import JournalEntry, JournalUsage
 from journal.selectors import total_journal_bytes
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,28 @@ def test_quota_counts_bytes_and_refuses_the_entry_that_crosses_it(user, settings
         services.insert_journal_entry(user=user, content="y")
 
     assert total_journal_bytes(user=user) == 20
+
+
+def test_a_first_write_that_loses_the_race_for_the_usage_row_is_stored(user, monkeypatch):
+    # Two first writes of one user: this one's UPDATE finds no usage row, and the twin creates
+    # it (committed) before this one reads it. The write fits, so it is stored, not refused.
+    update = QuerySet.update
+    twin = {"done": False}
+
+    def update_then_twin_commits(queryset, **kwargs):
+        moved = update(queryset, **kwargs)
+        if queryset.model is JournalUsage and not moved and not twin["done"]:
+            twin["done"] = True
+            JournalUsage.objects.create(user=user, bytes_used=7, entries=1)
+        return moved
+
+    monkeypatch.setattr(QuerySet, "update", update_then_twin_commits)
+
+    services.insert_journal_entry(user=user, content="x" * 10)
+
+    assert twin["done"]
+    usage = JournalUsage.objects.get(user=user)
+    assert (usage.bytes_used, usage.entries) == (17, 2)
 
 
 def test_quota_is_per_user(user, other_user, settings):
