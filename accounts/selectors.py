@@ -2,8 +2,9 @@
 
 import uuid
 
+from django.db import DEFAULT_DB_ALIAS
+
 from accounts.models import User
-from config.database import DB_DEFAULT
 
 
 def get_user_by_provider(*, provider: str, provider_subject: str) -> User | None:
@@ -13,7 +14,7 @@ def get_user_by_provider(*, provider: str, provider_subject: str) -> User | None
 def get_user_by_id(*, user_id: uuid.UUID) -> User | None:
     """The user, read from the primary: it authenticates every request, and a deleted or
     disabled account must stop working at once, not after replica lag."""
-    return User.objects.using(DB_DEFAULT).filter(pk=user_id).first()
+    return User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).first()
 
 
 def count_app_users() -> int:

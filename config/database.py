@@ -7,10 +7,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import dj_database_url
 from dj_database_url import DBConfig
+from django.db import DEFAULT_DB_ALIAS
 
 from config.env import ConfigError
 
-DB_DEFAULT = "default"
 # The SQLite file copy_from_sqlite reads: read-only, never migrated.
 DB_COPY_SOURCE = "copy_source"
 # The new SQLite file copy_to_sqlite writes (rollback): migrated, then filled.
@@ -216,7 +216,7 @@ def replica_configs(
             # Waiting long for a replica's connection makes no sense: the router reads from
             # default instead (config/routers.py).
             cfg["OPTIONS"]["pool"]["timeout"] = REPLICA_POOL_TIMEOUT_SECONDS
-        cfg["TEST"] = {"MIRROR": DB_DEFAULT}
+        cfg["TEST"] = {"MIRROR": DEFAULT_DB_ALIAS}
         replicas[alias] = cfg
     return replicas
 

@@ -30,9 +30,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.database import DB_DEFAULT, DB_ROLLBACK_TARGET
+from config.database import DB_ROLLBACK_TARGET
 from ops.pinning import pin_reader, reader_scope, reads_pinned
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class ReplicaHealth:
         logger.warning(
             "read replica %s is down, reading from %s for %s s: %s",
             alias,
-            DB_DEFAULT,
+            DEFAULT_DB_ALIAS,
             REPLICA_RETRY_SECONDS,
             reason,
             extra={"alias": alias},
@@ -154,10 +154,10 @@ class DatabaseRouter:
     def db_for_read(self, model, **hints):
         replicas = replica_aliases()
         if not replicas:
-            return DB_DEFAULT
+            return DEFAULT_DB_ALIAS
         scope = _current_scope()
-        if scope.wrote or connections[DB_DEFAULT].in_atomic_block or reads_pinned():
-            return DB_DEFAULT
+        if scope.wrote or connections[DEFAULT_DB_ALIAS].in_atomic_block or reads_pinned():
+            return DEFAULT_DB_ALIAS
         if scope.replica in replicas and _usable(scope.replica):
             return scope.replica
         # Spread scopes over the replicas; take the first one that is usable.
@@ -166,15 +166,15 @@ class DatabaseRouter:
                 scope.replica = alias
                 return alias
         scope.replica = None
-        return DB_DEFAULT
+        return DEFAULT_DB_ALIAS
 
     def db_for_write(self, model, **hints):
         _current_scope().wrote = True
-        return DB_DEFAULT
+        return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):
         # Replicas hold the same rows as default: objects read from either may be related.
-        same_data = {DB_DEFAULT, *replica_aliases()}
+        same_data = {DEFAULT_DB_ALIAS, *replica_aliases()}
         if obj1._state.db in same_data and obj2._state.db in same_data:
             return True
         return obj1._state.db == obj2._state.db or None
@@ -185,7 +185,7 @@ class DatabaseRouter:
             # The server's own views (ops.ServerSetting): no table of ours, so never dumped
             # or loaded (dumpdata and loaddata ask the router, not Meta.managed).
             return False
-        return db in (DB_DEFAULT, DB_ROLLBACK_TARGET)
+        return db in (DEFAULT_DB_ALIAS, DB_ROLLBACK_TARGET)
 
 
 class DatabaseRoutingMiddleware:

@@ -3,14 +3,9 @@
 import hashlib
 from pathlib import Path
 
-from config.database import (
-    DB_DEFAULT,
-    POOLERS,
-    POSTGRES_ENGINE,
-    database_config,
-    instrumented,
-    replica_configs,
-)
+from django.db import DEFAULT_DB_ALIAS
+
+from config.database import POOLERS, POSTGRES_ENGINE, database_config, instrumented, replica_configs
 from config.env import (
     ConfigError,
     env_bool,
@@ -160,7 +155,7 @@ _replicas = replica_configs(
 )
 # Every alias through django-prometheus's backend wrappers (query and connection metrics).
 DATABASES = {
-    alias: instrumented(cfg) for alias, cfg in {DB_DEFAULT: _default_db, **_replicas}.items()
+    alias: instrumented(cfg) for alias, cfg in {DEFAULT_DB_ALIAS: _default_db, **_replicas}.items()
 }
 # The aliases the router may send reads to (config/routers.py).
 DATABASE_REPLICAS = list(_replicas)

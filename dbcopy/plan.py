@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
-from config.database import DB_DEFAULT
 from dbcopy import postgres, sqlite
 from dbcopy.exceptions import CopyRefused
 from dbcopy.tables import Table, copied_tables
@@ -63,7 +62,7 @@ def prepare(path: Path | str) -> Iterator[Plan]:
     target = postgres.target()
     alias = sqlite.register_source_alias(path)
     try:
-        check_same_migrations(alias, DB_DEFAULT, source_name=str(path))
+        check_same_migrations(alias, DEFAULT_DB_ALIAS, source_name=str(path))
     finally:
         sqlite.close_alias(alias)
     source = sqlite.open_read_only(path)

@@ -7,10 +7,9 @@ transaction ``target_transaction`` opened."""
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from config.database import DB_DEFAULT
 from dbcopy.exceptions import BadValue, CopyRefused
 from dbcopy.tables import MIGRATE_CREATED_TABLES, Table
 from dbcopy.values import (
@@ -29,7 +28,7 @@ from dbcopy.values import (
 
 def target() -> BaseDatabaseWrapper:
     """The configured database, which a copy writes (or a rollback reads): PostgreSQL."""
-    connection = connections[DB_DEFAULT]
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         raise CopyRefused(
             f"the target must be PostgreSQL (set DATABASE_URL), not {connection.vendor}"

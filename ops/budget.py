@@ -5,9 +5,8 @@ Past that, requests wait for connections the server refuses and answer 503. Behi
 (``DB_POOLER``) the budget is PgBouncer's: its ``default_pool_size`` against the same limit."""
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.database import DB_DEFAULT
 from ops.health import probe_database
 from ops.models import ServerSetting
 
@@ -19,7 +18,7 @@ CONNECTION_SETTINGS = (
 )
 
 
-def server_allowance(alias: str = DB_DEFAULT) -> int:
+def server_allowance(alias: str = DEFAULT_DB_ALIAS) -> int:
     """Connections the PostgreSQL server of ``alias`` accepts from ordinary roles."""
     values = dict(
         ServerSetting.objects.using(alias)
@@ -30,7 +29,7 @@ def server_allowance(alias: str = DB_DEFAULT) -> int:
     return int(values["max_connections"]) - reserved
 
 
-def budget_problem(workers: int, alias: str = DB_DEFAULT) -> str | None:
+def budget_problem(workers: int, alias: str = DEFAULT_DB_ALIAS) -> str | None:
     """One line saying why ``workers`` processes may open more connections than the server
     of ``alias`` allows, or ``None``. Only for PostgreSQL; an unreachable server is the
     readiness probe's business, not this check's."""

@@ -3,8 +3,8 @@
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.db import DEFAULT_DB_ALIAS
 
-from config.database import DB_DEFAULT
 from ops.pooler import statement_timeout_problem
 
 W001 = Warning(
@@ -29,9 +29,9 @@ def check_client_addresses(app_configs, **kwargs):
 def check_statement_timeout(app_configs, databases=None, **kwargs):
     """Behind PgBouncer the statement timeout is PgBouncer's to set (``ops.pooler``): say when
     the server connection in force has another one than ``DB_STATEMENT_TIMEOUT_MS``."""
-    if not databases or DB_DEFAULT not in databases:
+    if not databases or DEFAULT_DB_ALIAS not in databases:
         return []
-    problem = statement_timeout_problem(DB_DEFAULT)
+    problem = statement_timeout_problem(DEFAULT_DB_ALIAS)
     if problem is None:
         return []
     return [

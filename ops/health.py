@@ -8,15 +8,13 @@ import functools
 import logging
 
 import psycopg
-from django.db import DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from config.database import DB_DEFAULT
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +75,7 @@ def migrations_on_disk() -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(plan))
 
 
-def unapplied_migrations(alias: str = DB_DEFAULT) -> list[str]:
+def unapplied_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
     """``app.migration`` names that exist on disk but are not applied to ``alias``: one query
     of the applied ones against the graph loaded once."""
     applied = MigrationRecorder(connections[alias]).applied_migrations()
@@ -87,10 +85,10 @@ def unapplied_migrations(alias: str = DB_DEFAULT) -> list[str]:
 def readiness_problem() -> tuple[str, str] | None:
     """``(code, detail)`` of the first reason not to send traffic here, or ``None``. The
     answer names no host or port (a probe is public); the reason goes to the log."""
-    reason = probe_database(DB_DEFAULT)
+    reason = probe_database(DEFAULT_DB_ALIAS)
     if reason is None:
         try:
-            pending = unapplied_migrations(DB_DEFAULT)
+            pending = unapplied_migrations(DEFAULT_DB_ALIAS)
         except DatabaseError as exc:
             reason = _first_line(exc)
     if reason is not None:

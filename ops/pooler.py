@@ -12,14 +12,14 @@ default``, ``migrate``).
 """
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.database import DB_DEFAULT, POOLER_PGBOUNCER
+from config.database import POOLER_PGBOUNCER
 from ops.health import probe_database
 from ops.models import ServerSetting
 
 
-def statement_timeout_in_force(alias: str = DB_DEFAULT) -> int:
+def statement_timeout_in_force(alias: str = DEFAULT_DB_ALIAS) -> int:
     """The ``statement_timeout`` of the server connection ``alias`` is given, in ms."""
     setting = (
         ServerSetting.objects.using(alias)
@@ -29,7 +29,7 @@ def statement_timeout_in_force(alias: str = DB_DEFAULT) -> int:
     return int(setting)  # pg_settings keeps it in its unit, ms
 
 
-def statement_timeout_problem(alias: str = DB_DEFAULT) -> str | None:
+def statement_timeout_problem(alias: str = DEFAULT_DB_ALIAS) -> str | None:
     """Behind PgBouncer, one line saying that the server's ``statement_timeout`` is not
     ``DB_STATEMENT_TIMEOUT_MS`` and where to set it, or ``None``. Straight to PostgreSQL the
     timeout is a startup parameter of every connection, so nothing can differ; an unreachable

@@ -126,18 +126,17 @@ def stored_entries(entry_ids: list[str]) -> tuple[set[str], int, str]:
     import django
 
     django.setup()
-    from django.db import connections
+    from django.db import DEFAULT_DB_ALIAS, connections
 
-    from config.database import DB_DEFAULT
     from journal.models import JournalEntry
 
     found = {
         str(pk) for pk in JournalEntry.objects.filter(pk__in=entry_ids).values_list("pk", flat=True)
     }
     total = JournalEntry.objects.count()
-    info = connections[DB_DEFAULT].connection.info
+    info = connections[DEFAULT_DB_ALIAS].connection.info
     server = f"{info.host}:{info.port}"
-    connections[DB_DEFAULT].close()
+    connections[DEFAULT_DB_ALIAS].close()
     return found, total, server
 
 

@@ -18,15 +18,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import connections  # noqa: E402
+from django.db import DEFAULT_DB_ALIAS, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.services import upsert_user  # noqa: E402
-from config.database import DB_DEFAULT  # noqa: E402
 from config.routers import routing_scope  # noqa: E402
 from tokens.services import issue_refresh_token  # noqa: E402
 
-ALIASES = [DB_DEFAULT, *settings.DATABASE_REPLICAS]
+ALIASES = [DEFAULT_DB_ALIAS, *settings.DATABASE_REPLICAS]
 
 
 def server_of(alias: str) -> str:
@@ -73,7 +72,7 @@ def show(title: str, response, log) -> None:
 
 def wait_for_replay(alias: str, timeout: float = 10) -> float:
     """Seconds until the standby has replayed everything the primary has written."""
-    with connections[DB_DEFAULT].cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         target = cursor.fetchone()[0]
     started = time.monotonic()
@@ -138,7 +137,7 @@ def main() -> int:
     )
     print(f"  entries: {response.json()['count']}")
 
-    ok = all(alias == DB_DEFAULT for alias, _ in log) and response.status_code == 200
+    ok = all(alias == DEFAULT_DB_ALIAS for alias, _ in log) and response.status_code == 200
     return 0 if ok else 1
 
 

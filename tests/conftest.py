@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 import redis
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from rest_framework.test import APIClient
 
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
-from config.database import DB_DEFAULT, DB_REPLICA_1
+from config.database import DB_REPLICA_1
 from ops.shared_state import shared_state
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
@@ -35,9 +35,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     # in with settings.DATABASE_REPLICAS; other tests keep reading from default).
     if DB_REPLICA_1 not in connections.settings:
         connections.settings[DB_REPLICA_1] = connections.configure_settings(
-            {DB_DEFAULT: {}, DB_REPLICA_1: copy.deepcopy(connections.settings[DB_DEFAULT])}
+            {
+                DEFAULT_DB_ALIAS: {},
+                DB_REPLICA_1: copy.deepcopy(connections.settings[DEFAULT_DB_ALIAS]),
+            }
         )[DB_REPLICA_1]
-        connections.settings[DB_REPLICA_1]["TEST"]["MIRROR"] = DB_DEFAULT
+        connections.settings[DB_REPLICA_1]["TEST"]["MIRROR"] = DEFAULT_DB_ALIAS
     # A pool opened before the test database exists would keep serving the real database.
     for connection in connections.all():
         if connection.vendor == "postgresql":

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.database import DB_DEFAULT
 from tokens.access import AccessClaims
 from tokens.models import RefreshToken, RevokedJti, Session
 
@@ -69,7 +69,9 @@ def find_user_of_access_token(*, claims: AccessClaims) -> AccessTokenUser | None
     next request); a second one, for the token's JTI, only while an access token of the user
     may have been revoked on its own (``Session.access_revoked_until``)."""
     try:
-        session = Session.objects.using(DB_DEFAULT).select_related("user").get(pk=claims.session_id)
+        session = (
+            Session.objects.using(DEFAULT_DB_ALIAS).select_related("user").get(pk=claims.session_id)
+        )
     except Session.DoesNotExist:
         return None
     now = timezone.now()
@@ -85,7 +87,7 @@ def find_user_of_access_token(*, claims: AccessClaims) -> AccessTokenUser | None
 def is_jti_revoked(*, jti: str) -> bool:
     """Whether the access token was revoked. Read from the primary: a logout must kill its
     token at once, not after replica lag."""
-    return RevokedJti.objects.using(DB_DEFAULT).filter(pk=jti).exists()
+    return RevokedJti.objects.using(DEFAULT_DB_ALIAS).filter(pk=jti).exists()
 
 
 def list_sessions(*, user: User) -> list[Session]:

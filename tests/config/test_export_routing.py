@@ -3,14 +3,15 @@ user's export reads the primary like their list does, and the stream leaves no r
 behind when it ends after the request."""
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS
 
 from config import routers
-from config.database import DB_DEFAULT, DB_REPLICA_1
+from config.database import DB_REPLICA_1
 from ops import pinning
 from tests.config.test_read_pinning import ENTRIES, client_of, entry_reads
 from tests.config.test_router import Queries
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_REPLICA_1])
+pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 
 EXPORT = "/api/v1/journal/export"
 
@@ -46,7 +47,7 @@ def test_after_a_write_the_export_reads_the_primary(replica, clock, dana):
         body = export(dana)
 
     assert b'"content":"hello"' in body.replace(b" ", b"")
-    assert entry_reads(exporting, DB_DEFAULT)
+    assert entry_reads(exporting, DEFAULT_DB_ALIAS)
     assert not entry_reads(exporting, DB_REPLICA_1)
 
 
@@ -58,7 +59,7 @@ def test_a_reader_exports_from_one_replica_for_the_whole_stream(replica, clock, 
         export(dana)
 
     assert entry_reads(exporting, DB_REPLICA_1)
-    assert not entry_reads(exporting, DB_DEFAULT)
+    assert not entry_reads(exporting, DEFAULT_DB_ALIAS)
 
 
 def test_the_stream_leaves_no_routing_scope_behind(replica, clock, dana):

@@ -3,17 +3,18 @@ user's next requests read from default for REPLICA_PIN_SECONDS; other users keep
 from the replica."""
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import upsert_user
-from config.database import DB_DEFAULT, DB_REPLICA_1
+from config.database import DB_REPLICA_1
 from ops import pinning
 from ops.shared_state import RedisStore
 from tests.config.test_router import Queries
 from tokens.services import issue_refresh_token
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_REPLICA_1])
+pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 
 ENTRIES = "/api/v1/journal/entries"
 
@@ -50,8 +51,8 @@ def test_after_a_write_the_users_next_requests_read_from_default(replica, clock)
     with Queries() as erin_lists:
         assert erin.get(ENTRIES).status_code == 200
 
-    assert entry_reads(dana_lists, DB_DEFAULT) and not entry_reads(dana_lists, DB_REPLICA_1)
-    assert entry_reads(erin_lists, DB_REPLICA_1) and not entry_reads(erin_lists, DB_DEFAULT)
+    assert entry_reads(dana_lists, DEFAULT_DB_ALIAS) and not entry_reads(dana_lists, DB_REPLICA_1)
+    assert entry_reads(erin_lists, DB_REPLICA_1) and not entry_reads(erin_lists, DEFAULT_DB_ALIAS)
 
 
 def test_the_pin_ends_after_replica_pin_seconds(replica, clock, settings):
@@ -66,8 +67,8 @@ def test_the_pin_ends_after_replica_pin_seconds(replica, clock, settings):
     with Queries() as after:
         dana.get(ENTRIES)
 
-    assert entry_reads(within, DB_DEFAULT)
-    assert entry_reads(after, DB_REPLICA_1) and not entry_reads(after, DB_DEFAULT)
+    assert entry_reads(within, DEFAULT_DB_ALIAS)
+    assert entry_reads(after, DB_REPLICA_1) and not entry_reads(after, DEFAULT_DB_ALIAS)
 
 
 def test_reads_alone_pin_nothing(replica, clock):
@@ -111,4 +112,4 @@ def test_when_the_pins_cannot_be_read_reads_go_to_default(replica, clock, settin
     with Queries() as listing:
         assert dana.get(ENTRIES).status_code == 200
 
-    assert entry_reads(listing, DB_DEFAULT) and not entry_reads(listing, DB_REPLICA_1)
+    assert entry_reads(listing, DEFAULT_DB_ALIAS) and not entry_reads(listing, DB_REPLICA_1)

@@ -7,19 +7,19 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import upsert_user
-from config.database import DB_COPY_SOURCE, DB_DEFAULT, DB_REPLICA_1, DB_ROLLBACK_TARGET
+from config.database import DB_COPY_SOURCE, DB_REPLICA_1, DB_ROLLBACK_TARGET
 from config.routers import DatabaseRouter, replica_health, routing_scope
 from journal.models import JournalEntry
 from tokens.services import issue_refresh_token
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=[DB_DEFAULT, DB_REPLICA_1])
+pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def replica_down(replica, monkeypatch, tmp_path):
 class Queries:
     """The SQL each alias ran inside the block."""
 
-    def __init__(self, aliases=(DB_DEFAULT, DB_REPLICA_1)):
+    def __init__(self, aliases=(DEFAULT_DB_ALIAS, DB_REPLICA_1)):
         self.aliases = aliases
 
     def __enter__(self):
@@ -70,7 +70,7 @@ def test_reads_go_to_the_replica_and_writes_to_default(replica):
 
     assert first_read_on == DB_REPLICA_1
     assert any("COUNT" in sql.upper() for sql in queries.on(DB_REPLICA_1))
-    assert writes(queries.on(DB_DEFAULT))
+    assert writes(queries.on(DEFAULT_DB_ALIAS))
     assert writes(queries.on(DB_REPLICA_1)) == []
 
 
@@ -82,7 +82,7 @@ def test_after_a_write_reads_in_the_same_scope_stay_on_default(replica):
 
     assert found
     assert queries.on(DB_REPLICA_1) == []
-    assert queries.on(DB_DEFAULT)
+    assert queries.on(DEFAULT_DB_ALIAS)
 
 
 def test_a_new_scope_reads_from_the_replica_again(replica):
@@ -93,7 +93,7 @@ def test_a_new_scope_reads_from_the_replica_again(replica):
         assert User.objects.filter(provider_subject="dana").exists()
 
     assert queries.on(DB_REPLICA_1)
-    assert queries.on(DB_DEFAULT) == []
+    assert queries.on(DEFAULT_DB_ALIAS) == []
 
 
 def test_reads_inside_a_transaction_stay_on_default(replica):
@@ -101,7 +101,7 @@ def test_reads_inside_a_transaction_stay_on_default(replica):
         User.objects.count()
 
     assert queries.on(DB_REPLICA_1) == []
-    assert any("COUNT" in sql.upper() for sql in queries.on(DB_DEFAULT))
+    assert any("COUNT" in sql.upper() for sql in queries.on(DEFAULT_DB_ALIAS))
 
 
 def test_a_request_reads_from_the_replica_until_it_writes(replica):
@@ -116,12 +116,12 @@ def test_a_request_reads_from_the_replica_until_it_writes(replica):
 
     assert any("journal_journalentry" in q for q in listing.on(DB_REPLICA_1))
     # Only authentication reads the primary: a revoked token or deleted account stops at once.
-    assert listing.on(DB_DEFAULT)
-    assert all("tokens_revokedjti" in q or "accounts_user" in q for q in listing.on(DB_DEFAULT)), (
-        listing.on(DB_DEFAULT)
-    )
+    assert listing.on(DEFAULT_DB_ALIAS)
+    assert all(
+        "tokens_revokedjti" in q or "accounts_user" in q for q in listing.on(DEFAULT_DB_ALIAS)
+    ), listing.on(DEFAULT_DB_ALIAS)
     assert created.status_code == 201
-    assert writes(creating.on(DB_DEFAULT))
+    assert writes(creating.on(DEFAULT_DB_ALIAS))
     assert writes(creating.on(DB_REPLICA_1)) == []
     # The next request reads what the last one wrote (the mirror has it at once).
     assert client.get(f"/api/v1/journal/entries/{created.json()['id']}").status_code == 200
@@ -130,13 +130,13 @@ def test_a_request_reads_from_the_replica_until_it_writes(replica):
 def test_a_replica_that_is_down_is_skipped(replica_down):
     upsert_user(provider="google", provider_subject="dana")
 
-    with routing_scope(), Queries([DB_DEFAULT]) as queries:
+    with routing_scope(), Queries([DEFAULT_DB_ALIAS]) as queries:
         count = User.objects.count()
         read_on = DatabaseRouter().db_for_read(User)
 
     assert count == 1
-    assert read_on == DB_DEFAULT
-    assert queries.on(DB_DEFAULT)
+    assert read_on == DEFAULT_DB_ALIAS
+    assert queries.on(DEFAULT_DB_ALIAS)
     assert replica_health.is_up(DB_REPLICA_1) is False
 
 
@@ -144,14 +144,14 @@ def test_without_replicas_everything_goes_to_default(settings):
     settings.DATABASE_REPLICAS = []
 
     with routing_scope():
-        assert DatabaseRouter().db_for_read(JournalEntry) == DB_DEFAULT
-        assert DatabaseRouter().db_for_write(JournalEntry) == DB_DEFAULT
+        assert DatabaseRouter().db_for_read(JournalEntry) == DEFAULT_DB_ALIAS
+        assert DatabaseRouter().db_for_write(JournalEntry) == DEFAULT_DB_ALIAS
 
 
 def test_only_default_and_the_rollback_target_are_ever_migrated():
     router = DatabaseRouter()
 
-    assert router.allow_migrate(DB_DEFAULT, "journal") is True
+    assert router.allow_migrate(DEFAULT_DB_ALIAS, "journal") is True
     assert router.allow_migrate(DB_ROLLBACK_TARGET, "journal") is True
     assert router.allow_migrate(DB_COPY_SOURCE, "journal") is False
     assert router.allow_migrate(DB_REPLICA_1, "journal") is False

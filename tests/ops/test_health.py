@@ -1,8 +1,6 @@
 import pytest
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
-
-from config.database import DB_DEFAULT
 
 
 def test_healthz_answers_without_touching_the_database(api):
@@ -41,13 +39,13 @@ def test_readyz_is_503_while_a_migration_is_unapplied(api):
 def unreachable_default(monkeypatch, tmp_path):
     """``default`` pointing at a database that cannot be reached: a closed port for
     PostgreSQL, a file in a directory that does not exist for SQLite."""
-    settings_dict = {**connections[DB_DEFAULT].settings_dict}
+    settings_dict = {**connections[DEFAULT_DB_ALIAS].settings_dict}
     if connection.vendor == "postgresql":
         settings_dict.update(HOST="127.0.0.1", PORT=1)
     else:
         settings_dict.update(NAME=str(tmp_path / "missing" / "db.sqlite3"))
-    wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, DB_DEFAULT)
-    monkeypatch.setattr(connections._connections, DB_DEFAULT, wrapper)
+    wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, DEFAULT_DB_ALIAS)
+    monkeypatch.setattr(connections._connections, DEFAULT_DB_ALIAS, wrapper)
     yield
     wrapper.close()
 
