@@ -10,11 +10,8 @@ from dj_database_url import DBConfig
 from django.db import DEFAULT_DB_ALIAS
 
 from config.env import ConfigError
+from ops.databases import POOLER_NONE, POOLER_PGBOUNCER, SQLITE_ENGINE, sqlite_config
 
-# The SQLite file copy_from_sqlite reads: read-only, never migrated.
-DB_COPY_SOURCE = "copy_source"
-# The new SQLite file copy_to_sqlite writes (rollback): migrated, then filled.
-DB_ROLLBACK_TARGET = "rollback_target"
 # Read replicas are replica_1, replica_2, ... in the order of DATABASE_REPLICA_URLS.
 DB_REPLICA_PREFIX = "replica_"
 DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
@@ -27,15 +24,8 @@ REPLICA_POOL_TIMEOUT_SECONDS = 2
 # useful value, so a database that does not answer fails a command within about 3 s.
 DIRECT_CONNECT_TIMEOUT_SECONDS = 2
 
-# DB_POOLER: what DATABASE_URL points at. "": the PostgreSQL server itself; "pgbouncer":
-# PgBouncer in transaction mode, which refuses the startup parameter that carries the
-# statement timeout and gives each transaction whichever server connection is free.
-POOLER_NONE = ""
-POOLER_PGBOUNCER = "pgbouncer"
-POOLERS = (POOLER_NONE, POOLER_PGBOUNCER)
 
 POSTGRES_ENGINE = "django.db.backends.postgresql"
-SQLITE_ENGINE = "django.db.backends.sqlite3"
 # django-prometheus's wrappers of the same backends: they count connections, queries, query
 # durations and errors per alias (dj-database-url cannot name them, so they are swapped in).
 # SQLite's also creates the database file readable by its owner only (ops/backends/sqlite3).
@@ -76,20 +66,6 @@ def split_hosts(url: str, variable: str) -> tuple[str, str, str] | None:
     netloc = f"{userinfo}{at}{entries[0]['host']}"
     single = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return single, hosts, ",".join(ports) if any(ports) else ""
-
-
-def sqlite_config(path: Path) -> DBConfig:
-    """SQLite tuned for a small server: WAL so readers never block the writer, a busy
-    timeout and IMMEDIATE transactions so concurrent writers queue instead of failing."""
-    return {
-        "ENGINE": SQLITE_ENGINE,
-        "NAME": str(path),
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-    }
 
 
 def postgres_config(

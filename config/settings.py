@@ -1,11 +1,12 @@
 """Settings: every value comes from the environment (see README's configuration table)."""
 
 import hashlib
+import os
 from pathlib import Path
 
 from django.db import DEFAULT_DB_ALIAS
 
-from config.database import POOLERS, POSTGRES_ENGINE, database_config, instrumented, replica_configs
+from config.database import POSTGRES_ENGINE, database_config, instrumented, replica_configs
 from config.env import (
     ConfigError,
     env_bool,
@@ -21,6 +22,7 @@ from config.env import (
     parse_auth_providers,
 )
 from config.target import database_target, target_path
+from ops.databases import POOLERS
 from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,7 +54,7 @@ elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_CHARS:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ops.apps.OpsAdminConfig",  # django.contrib.admin with the project's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,7 +81,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ops.middleware.RequestBodyLimitMiddleware",
     "ops.middleware.UnreadableRequestMiddleware",
-    "config.routers.DatabaseRoutingMiddleware",
+    "ops.routers.DatabaseRoutingMiddleware",
     "ops.maintenance.MaintenanceModeMiddleware",
     "ops.middleware.UndefinedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +116,9 @@ SQLITE_PATH = Path(env_str("SQLITE_PATH", "data/db.sqlite3"))
 if not SQLITE_PATH.is_absolute():
     SQLITE_PATH = BASE_DIR / SQLITE_PATH
 DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
+# gunicorn's workers (config/gunicorn.conf.py reads the same variable, with the same default):
+# the copy's check weighs the connection budget with them.
+GUNICORN_WORKERS = env_int("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1, minimum=1)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
 DB_POOL_TIMEOUT_SECONDS = env_int("DB_POOL_TIMEOUT_SECONDS", 10, minimum=1)
 # "pgbouncer": DATABASE_URL is PgBouncer in transaction mode (config/database.py).
@@ -157,7 +162,7 @@ _replicas = replica_configs(
 DATABASES = {
     alias: instrumented(cfg) for alias, cfg in {DEFAULT_DB_ALIAS: _default_db, **_replicas}.items()
 }
-# The aliases the router may send reads to (config/routers.py).
+# The aliases the router may send reads to (ops/routers.py).
 DATABASE_REPLICAS = list(_replicas)
 # After a request of a user wrote, that user's reads stay on default this long (a replica's
 # lag should stay well under it); 0: only within the request.
@@ -168,7 +173,7 @@ if not MAINTENANCE_FLAG_PATH.is_absolute():
 # During a `--switch` move, how long a request waits for the app to move before it is refused
 # with 503 `maintenance` (ops/maintenance.py).
 CUTOVER_HOLD_SECONDS = env_int("CUTOVER_HOLD_SECONDS", 5)
-DATABASE_ROUTERS = ["config.routers.DatabaseRouter"]
+DATABASE_ROUTERS = ["ops.routers.DatabaseRouter", "dbcopy.routers.CopyRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

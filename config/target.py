@@ -4,20 +4,19 @@
 gunicorn's workers, which read it when they import the settings; ``copy_to_sqlite PATH
 --switch`` writes a ``sqlite:///`` URL naming the rollback file. Precedence: ``DATABASE_URL``
 set always wins; else the file, when it exists; else SQLite at ``SQLITE_PATH``. The file holds
-one URL (maybe with a password): it is written atomically and readable by its owner only.
+one URL (maybe with a password): it is written atomically and readable by its owner only
+(``dbcopy.target``).
 """
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import dj_database_url
 
 from config.env import ConfigError
+from dbcopy.target import SQLITE_SCHEME
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
-SQLITE_SCHEME = "sqlite:///"
 DEFAULT_TARGET_PATH = "data/database_target"
 
 
@@ -71,28 +70,3 @@ def parse_target(
             path = base_dir / path
         return DatabaseTarget(None, path, str(target_path))
     raise ConfigError(f"{where} must hold a postgres:// or sqlite:/// URL")
-
-
-def sqlite_url(path: Path) -> str:
-    """``sqlite:////abs/path``: the target URL of a SQLite file."""
-    return SQLITE_SCHEME + str(Path(path).resolve())
-
-
-def write_target(target_path: Path, url: str) -> None:
-    """Replace the file at once (a worker starting meanwhile reads the old or the new URL,
-    never half of one), owner-only since the URL may carry a password."""
-    target_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target_path.parent, prefix=f".{target_path.name}.")
-    try:
-        with os.fdopen(fd, "w") as file:  # mkstemp makes it 0600
-            file.write(url + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target_path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def remove_target(target_path: Path) -> None:
-    target_path.unlink(missing_ok=True)

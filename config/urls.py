@@ -4,7 +4,6 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ops.admin_login import throttle_sign_in
 from ops.exceptions import not_found
 from ops.health import HealthView, ReadinessView
 from ops.metrics import metrics_view
@@ -19,9 +18,6 @@ api_v1: list[URLPattern | URLResolver] = [
     # No CSRF check (the API's views have none): a DELETE there is a 404 too, not a 403 page.
     re_path(r"^.*$", csrf_exempt(not_found), name="api-not-found"),
 ]
-
-# The admin's login page counts sign-in attempts and refuses them past its limits.
-throttle_sign_in(admin.site)
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),

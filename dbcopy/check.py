@@ -7,7 +7,6 @@ judged by the copy's own checks (``dbcopy.sqlite.problem_values``, the ones that
 the copy refuses), so the check and the copy cannot disagree about a value.
 """
 
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -17,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from config.env import env_int
 from dbcopy import sqlite
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.exceptions import CopyRefused
@@ -342,7 +341,7 @@ def _target_findings(tables: list[Table]) -> tuple[list[Finding], str | None]:
                 len(holding),
             )
         )
-    workers = env_int("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1, minimum=1)
+    workers = settings.GUNICORN_WORKERS
     for check, problem in (
         ("target.connection_budget", budget_problem(workers)),
         ("target.statement_timeout", statement_timeout_problem()),

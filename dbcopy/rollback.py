@@ -8,11 +8,11 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from config.database import DB_ROLLBACK_TARGET
 from dbcopy import postgres
 from dbcopy.copy import CopyReport
 from dbcopy.exceptions import CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
+from dbcopy.routers import ROLLBACK_TARGET
 from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
 from dbcopy.tables import copied_tables
 from dbcopy.values import quote, to_sqlite_converter
@@ -57,11 +57,11 @@ def create_rollback_file(path: Path, *, progress: Progress | None = None) -> Non
     _create_owner_only(path)
     try:
         progress.message(f"creating {path} with the migrations")
-        register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=False)
+        register_sqlite_alias(ROLLBACK_TARGET, path, read_only=False)
         try:
-            call_command("migrate", database=DB_ROLLBACK_TARGET, verbosity=0, interactive=False)
+            call_command("migrate", database=ROLLBACK_TARGET, verbosity=0, interactive=False)
         finally:
-            close_alias(DB_ROLLBACK_TARGET)
+            close_alias(ROLLBACK_TARGET)
     except BaseException:
         remove_rollback_file(path)
         raise
@@ -92,19 +92,19 @@ def fill_rollback_file(path: Path, *, progress: Progress | None = None) -> CopyR
             writer.execute("COMMIT")
             copy_seconds = time.monotonic() - started
             reader = open_read_only(path)
-            register_sqlite_alias(DB_ROLLBACK_TARGET, path, read_only=True)
+            register_sqlite_alias(ROLLBACK_TARGET, path, read_only=True)
             try:
                 report = verify_tables(
                     reader,
                     pg,
                     tables,
                     target_alias=target.alias,
-                    sqlite_alias=DB_ROLLBACK_TARGET,
+                    sqlite_alias=ROLLBACK_TARGET,
                     sqlite_is_source=False,
                     progress=progress,
                 )
             finally:
-                close_alias(DB_ROLLBACK_TARGET)
+                close_alias(ROLLBACK_TARGET)
                 reader.close()
     finally:
         writer.close()

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 from django.utils.connection import ConnectionDoesNotExist
 
-from config.database import DB_COPY_SOURCE, sqlite_config
 from dbcopy.exceptions import BadValue, CopyRefused
+from dbcopy.routers import COPY_SOURCE
 from dbcopy.tables import Table
 from dbcopy.values import (
     FETCH_ROWS,
@@ -27,6 +27,7 @@ from dbcopy.values import (
     row_hash,
     sqlite_problem,
 )
+from ops.databases import sqlite_config
 
 HEADER = b"SQLite format 3\x00"
 
@@ -58,7 +59,8 @@ def open_writable(path: Path) -> sqlite3.Connection:
 
 def register_sqlite_alias(alias: str, path: Path, *, read_only: bool) -> str:
     """Open a SQLite file as a database alias of this thread. The copy source is read-only:
-    SQLite opens it with mode=ro, and the router never migrates or writes it.
+    SQLite opens it with mode=ro, and the router never migrates or writes it. A writable file
+    is opened as the app opens its own (``ops.databases.sqlite_config``).
 
     The alias is a dynamic connection (not added to settings.DATABASES), as Django's test
     framework expects of connections made at run time."""
@@ -66,7 +68,7 @@ def register_sqlite_alias(alias: str, path: Path, *, read_only: bool) -> str:
     if read_only:
         config["NAME"] = f"{path.resolve().as_uri()}?mode=ro"
         config["OPTIONS"] = {}
-    config = connections.configure_settings({"default": {}, alias: config})[alias]
+    config = connections.configure_settings({DEFAULT_DB_ALIAS: {}, alias: config})[alias]
     close_alias(alias)
     connections[alias] = load_backend(config["ENGINE"]).DatabaseWrapper(config, alias)
     return alias
@@ -82,7 +84,7 @@ def close_alias(alias: str) -> None:
 
 
 def register_source_alias(path: Path) -> str:
-    return register_sqlite_alias(DB_COPY_SOURCE, path, read_only=True)
+    return register_sqlite_alias(COPY_SOURCE, path, read_only=True)
 
 
 def count(conn: sqlite3.Connection, table: Table) -> int:

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from config.target import remove_target, sqlite_url, write_target
 from dbcopy import postgres
 from dbcopy.catchup import CatchUpReport
 from dbcopy.copy import CopyReport
@@ -31,6 +30,7 @@ from dbcopy.exceptions import CopyFailed, CopyRefused, MoveStuck
 from dbcopy.plan import prepare
 from dbcopy.progress import Progress
 from dbcopy.rollback import create_rollback_file, fill_rollback_file, remove_rollback_file
+from dbcopy.target import remove_target, sqlite_url, write_target
 from dbcopy.verify import VerifyReport
 from ops import gunicorn_control, maintenance
 

@@ -31,6 +31,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from ops.metrics import ADMIN_LOGIN_USERNAME_CEILING
 from ops.shared_state import shared_state
@@ -111,22 +113,20 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         return super().clean()
 
 
-def throttle_sign_in(site: AdminSite) -> None:
-    """Limit sign-in attempts on ``site``'s login page: its form counts and refuses them, and
-    a refused attempt answers 429 with ``Retry-After`` (the form alone would answer 200)."""
-    site.login_form = ThrottledAdminAuthenticationForm
-    # Wired again when the URLconf is reloaded: wrap the site's own view, not the last wrapper.
-    site_login = getattr(site.login, "unthrottled", site.login)
+class ThrottledAdminSite(AdminSite):
+    """The project's admin site (``ops.apps.OpsAdminConfig.default_site``): its login form
+    counts sign-in attempts and refuses them past the limits, and a refused attempt answers
+    429 with ``Retry-After`` (the form alone would answer 200)."""
 
+    login_form = ThrottledAdminAuthenticationForm
+
+    @method_decorator(never_cache)
     @login_not_required
-    def login(request, extra_context=None):
-        response = site_login(request, extra_context)
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
         form = (getattr(response, "context_data", None) or {}).get("form")
         retry_after = getattr(form, "retry_after", None)
         if retry_after is not None:
             response.status_code = 429
             response["Retry-After"] = str(retry_after)
         return response
-
-    login.unthrottled = site_login  # type: ignore[attr-defined]  # read by the next wiring
-    site.login = login  # type: ignore[method-assign]  # the site's own view, wrapped in place

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 from django.core.signals import request_finished
 
 
@@ -16,3 +17,10 @@ class OpsConfig(AppConfig):
         # Connected after Django's own close_old_connections, so the request's connection is
         # already back in the pool when the gauges are read.
         request_finished.connect(metrics.update_pool_gauges, dispatch_uid="journal_pool_gauges")
+
+
+class OpsAdminConfig(AdminConfig):
+    """Django's admin, with the project's site: its login page is rate limited
+    (``ops.admin_login``)."""
+
+    default_site = "ops.admin_login.ThrottledAdminSite"

@@ -14,7 +14,7 @@ default``, ``migrate``).
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.database import POOLER_PGBOUNCER
+from ops.databases import POOLER_PGBOUNCER
 from ops.health import probe_database
 from ops.models import ServerSetting
 

@@ -22,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.services import upsert_user  # noqa: E402
-from config.routers import routing_scope  # noqa: E402
+from ops.routers import routing_scope  # noqa: E402
 from tokens.services import issue_refresh_token  # noqa: E402
 
 ALIASES = [DEFAULT_DB_ALIAS, *settings.DATABASE_REPLICAS]

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
 from config.database import DB_REPLICA_1
+from ops.routers import replica_health
 from ops.shared_state import shared_state
 from tests.idp import IdentityProvider
 from tokens.services import issue_refresh_token
@@ -45,6 +46,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     for connection in connections.all():
         if connection.vendor == "postgresql":
             connection.close_pool()
+
+
+@pytest.fixture
+def replica(settings):
+    """Reads may go to ``replica_1``, which mirrors the test database."""
+    settings.DATABASE_REPLICAS = [DB_REPLICA_1]
+    replica_health.forget()
+    yield DB_REPLICA_1
+    replica_health.forget()
+    # The test runner never closes a mirror: its pool would outlive the test database.
+    connections[DB_REPLICA_1].close()
+    if connections[DB_REPLICA_1].vendor == "postgresql":
+        connections[DB_REPLICA_1].close_pool()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["config", "ops", "accounts", "tokens", "journal", "subscriptions", "dbcopy"]
+PACKAGES = [
+    "config",
+    "ops",
+    "accounts",
+    "idempotency",
+    "tokens",
+    "journal",
+    "subscriptions",
+    "dbcopy",
+]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -51,6 +60,9 @@ def test_the_tree_keeps_every_contract(tree):
         ("ops/health.py", "from journal import selectors  # noqa", "journal.selectors"),
         ("subscriptions/services.py", "import journal.services  # noqa", "journal.services"),
         ("tokens/api.py", "import config.urls  # noqa", "config.urls"),
+        ("ops/pooler.py", "from config.database import database_config  # noqa", "config.database"),
+        ("dbcopy/plan.py", "import config.target  # noqa", "config.target"),
+        ("journal/services.py", "from config import settings  # noqa", "config.settings"),
     ],
 )
 def test_an_import_against_the_layers_breaks_a_contract(tree, module, line, named):

@@ -1,12 +1,12 @@
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, router
 from django.db.utils import ConnectionHandler
 
-from config.database import database_config, sqlite_config
+from config.database import database_config
 from config.env import ConfigError, parse_auth_providers
-from config.routers import DatabaseRouter
+from ops.databases import sqlite_config
 from tests.processes import run_manage
 
 
@@ -179,8 +179,6 @@ def test_auth_providers_refuse_insecure_key_locations(uri):
 
 
 def test_router_writes_only_default_and_never_migrates_the_copy_source():
-    router = DatabaseRouter()
-
     assert router.db_for_read(None) == "default"
     assert router.db_for_write(None) == "default"
     assert router.allow_migrate("default", "accounts") is True

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from config.env import ConfigError
-from config.target import database_target, sqlite_url, write_target
+from config.target import database_target
+from dbcopy.target import sqlite_url, write_target
 from tests.processes import run_manage
 
 PG = "postgres://app:secret@db.internal:5432/journal"

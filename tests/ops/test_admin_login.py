@@ -1,7 +1,9 @@
 """The admin's login page refuses sign-in attempts past its limits (ops/admin_login.py)."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
+from django.urls import resolve, reverse
 
 from accounts.models import User
 from ops import admin_login
@@ -214,3 +216,9 @@ def test_ipv6_addresses_of_one_64_share_a_limit(client):
     assert neighbour.status_code == 200  # the fifth attempt of the /64
     assert sign_in(client, "morgan", address="2001:db8:1:2::99").status_code == 429
     assert next_door.status_code == 302
+
+
+def test_the_admin_is_the_projects_own_site_with_the_throttled_login():
+    assert isinstance(admin.site, admin_login.ThrottledAdminSite)
+    login = resolve(reverse("admin:login")).func
+    assert login.__func__ is admin_login.ThrottledAdminSite.login

@@ -15,9 +15,8 @@ A scope picks one replica and keeps it, so its reads see one consistent state. A
 does not answer, or cannot give a connection within its pool's short timeout, is skipped
 (reads fall back to ``default``) and is tried again ``REPLICA_RETRY_SECONDS`` later.
 
-Only ``default`` and the fresh SQLite file of a rollback copy are ever migrated; the SQLite
-source of a copy (``copy_source``) is opened read-only and is never migrated or written, and
-replicas are never migrated (they replay the primary's changes).
+Only ``default`` is migrated here; replicas never are (they replay the primary's changes).
+The copy's own aliases are its router's business (``dbcopy.routers``, after this one).
 """
 
 import contextlib
@@ -32,7 +31,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.database import DB_ROLLBACK_TARGET
 from ops.pinning import pin_reader, reader_scope, reads_pinned
 
 logger = logging.getLogger(__name__)
@@ -185,7 +183,11 @@ class DatabaseRouter:
             # The server's own views (ops.ServerSetting): no table of ours, so never dumped
             # or loaded (dumpdata and loaddata ask the router, not Meta.managed).
             return False
-        return db in (DEFAULT_DB_ALIAS, DB_ROLLBACK_TARGET)
+        if db == DEFAULT_DB_ALIAS:
+            return True
+        if db in replica_aliases():
+            return False
+        return None  # the copy's aliases: dbcopy.routers
 
 
 class DatabaseRoutingMiddleware:

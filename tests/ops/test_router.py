@@ -7,16 +7,17 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import upsert_user
-from config.database import DB_COPY_SOURCE, DB_REPLICA_1, DB_ROLLBACK_TARGET
-from config.routers import DatabaseRouter, replica_health, routing_scope
+from config.database import DB_REPLICA_1
+from dbcopy.routers import COPY_SOURCE, ROLLBACK_TARGET
 from journal.models import JournalEntry
+from ops.routers import DatabaseRouter, replica_health, routing_scope
 from tokens.services import issue_refresh_token
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
@@ -149,11 +150,10 @@ def test_without_replicas_everything_goes_to_default(settings):
 
 
 def test_only_default_and_the_rollback_target_are_ever_migrated():
-    router = DatabaseRouter()
-
+    # The routers of the settings, in their order (the site's, then the copy's).
     assert router.allow_migrate(DEFAULT_DB_ALIAS, "journal") is True
-    assert router.allow_migrate(DB_ROLLBACK_TARGET, "journal") is True
-    assert router.allow_migrate(DB_COPY_SOURCE, "journal") is False
+    assert router.allow_migrate(ROLLBACK_TARGET, "journal") is True
+    assert router.allow_migrate(COPY_SOURCE, "journal") is False
     assert router.allow_migrate(DB_REPLICA_1, "journal") is False
     assert router.allow_migrate("replica_2", "journal") is False
 

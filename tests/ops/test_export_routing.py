@@ -5,11 +5,10 @@ behind when it ends after the request."""
 import pytest
 from django.db import DEFAULT_DB_ALIAS
 
-from config import routers
 from config.database import DB_REPLICA_1
-from ops import pinning
-from tests.config.test_read_pinning import ENTRIES, client_of, entry_reads
-from tests.config.test_router import Queries
+from ops import pinning, routers
+from tests.ops.test_read_pinning import ENTRIES, client_of, entry_reads
+from tests.ops.test_router import Queries
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 

@@ -11,7 +11,7 @@ from accounts.services import upsert_user
 from config.database import DB_REPLICA_1
 from ops import pinning
 from ops.shared_state import RedisStore
-from tests.config.test_router import Queries
+from tests.ops.test_router import Queries
 from tokens.services import issue_refresh_token
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])

@@ -1,0 +1,31 @@
+"""Database settings shared by the wiring (``config``) and the runtime (the copy, the checks),
+with no Django import, so the settings can import them.
+
+``DB_POOLER``, what ``DATABASE_URL`` points at: ``""``, the PostgreSQL server itself;
+``"pgbouncer"``, PgBouncer in transaction mode, which refuses the startup parameter that
+carries the statement timeout and gives each transaction whichever server connection is free
+(``ops.pooler`` checks the server behind it)."""
+
+from pathlib import Path
+
+from dj_database_url import DBConfig
+
+POOLER_NONE = ""
+POOLER_PGBOUNCER = "pgbouncer"
+POOLERS = (POOLER_NONE, POOLER_PGBOUNCER)
+
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+
+def sqlite_config(path: Path) -> DBConfig:
+    """SQLite tuned for a small server: WAL so readers never block the writer, a busy
+    timeout and IMMEDIATE transactions so concurrent writers queue instead of failing."""
+    return {
+        "ENGINE": SQLITE_ENGINE,
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
