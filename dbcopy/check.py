@@ -29,6 +29,7 @@ from dbcopy.tables import Table, copied_tables
 from dbcopy.values import FETCH_ROWS, quote, sqlite_canonical, to_postgres_converter
 from ops.budget import budget_problem
 from ops.pooler import statement_timeout_problem
+from ops.text import first_line
 
 SAMPLES = 5
 # Source scans running at once, each on a connection and in a thread of its own.
@@ -313,7 +314,7 @@ def _target_findings(tables: list[Table]) -> tuple[list[Finding], str | None]:
             cursor.execute("SHOW server_encoding")
             encoding = cursor.fetchone()[0]
     except DatabaseError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         return [Finding("target.unreachable", f"cannot connect to the target: {reason}")], None
     findings = []
     if encoding.upper() not in ("UTF8", "UTF-8"):

@@ -19,6 +19,7 @@ from dbcopy.exceptions import CopyFailed
 from dbcopy.progress import Progress
 from dbcopy.tables import Table
 from dbcopy.values import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks, quote, to_postgres_converter
+from ops.text import first_line
 
 
 def _copy_statement(table: Table, *, freeze: bool = False) -> str:
@@ -66,7 +67,7 @@ def refused_rows(source: sqlite3.Connection, table: Table, keys=None) -> Iterato
             raise bad from None
         if not isinstance(exc, psycopg.DataError):
             raise
-        raise CopyFailed(f"{table.name}: {str(exc).strip().splitlines()[0]}") from exc
+        raise CopyFailed(f"{table.name}: {first_line(exc)}") from exc
 
 
 def copy_table(source: sqlite3.Connection, cursor, table: Table, progress: Progress) -> int:

@@ -9,10 +9,7 @@ import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+from ops.text import first_line
 
 
 def describe_database_error(exc: BaseException) -> str:

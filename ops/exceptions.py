@@ -13,6 +13,8 @@ from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
+from ops.text import first_line
+
 logger = logging.getLogger(__name__)
 
 # psycopg's words for replies it cannot pair with the command it sent.
@@ -67,8 +69,7 @@ def connection_failed(exc: BaseException) -> bool:
 
 def api_exception_handler(exc, context):
     if connection_failed(exc):
-        lines = str(exc).strip().splitlines()
-        logger.warning("database unavailable: %s", lines[0] if lines else type(exc).__name__)
+        logger.warning("database unavailable: %s", first_line(exc))
         exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
     if response is None:

@@ -16,6 +16,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ops.text import first_line
+
 logger = logging.getLogger(__name__)
 
 # libpq counts connect_timeout in whole seconds and treats anything below 2 as 2.
@@ -24,11 +26,6 @@ PROBE_TIMEOUT_SECONDS = 2
 _NOT_LIBPQ = frozenset(
     {"context", "cursor_factory", "prepare_threshold", "server_side_binding", "pool"}
 )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def direct_connection(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> psycopg.Connection:
@@ -62,7 +59,7 @@ def probe_database(alias: str, *, timeout: int = PROBE_TIMEOUT_SECONDS) -> str |
             with wrapper.cursor() as cursor:
                 cursor.execute("SELECT 1")
     except Exception as exc:  # any failure means "not reachable": the reason is reported
-        return _first_line(exc)
+        return first_line(exc)
     return None
 
 
@@ -90,7 +87,7 @@ def readiness_problem() -> tuple[str, str] | None:
         try:
             pending = unapplied_migrations(DEFAULT_DB_ALIAS)
         except DatabaseError as exc:
-            reason = _first_line(exc)
+            reason = first_line(exc)
     if reason is not None:
         logger.warning("not ready, the database is unreachable: %s", reason)
         return "database_unavailable", "The database is unreachable."

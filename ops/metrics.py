@@ -18,6 +18,8 @@ from django.http import JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter, Gauge
 
+from ops.text import first_line
+
 logger = logging.getLogger(__name__)
 
 # psycopg_pool statistics: key in ``pool.get_stats()`` -> gauge. Zero values may be missing
@@ -112,7 +114,7 @@ def update_domain_gauges() -> None:
     try:
         values = [(gauge, count()) for gauge, count in _domain_gauges.values()]
     except DatabaseError as exc:
-        logger.warning("domain metrics not updated: %s", str(exc).strip().splitlines()[0])
+        logger.warning("domain metrics not updated: %s", first_line(exc))
         return
     for gauge, value in values:
         gauge.set(value)

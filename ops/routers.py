@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from ops.pinning import pin_reader, reader_scope, reads_pinned
+from ops.text import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _usable(alias: str) -> bool:
     try:
         wrapper.ensure_connection()
     except Exception as exc:  # any failure to connect means "skip it"
-        replica_health.mark_down(alias, str(exc).strip().splitlines()[0] if str(exc) else repr(exc))
+        replica_health.mark_down(alias, first_line(exc))
         return False
     return True
 
