@@ -53,7 +53,7 @@ class AdminSignInThrottle:
 
     def refusal(self, request, username: str) -> float | None:
         """None if the attempt may go on (it is then counted); else the seconds until one
-        may. The counts fail safe as the API's do (``ops.shared_state.FailSafeStore``)."""
+        may. The counts fail safe as the API's do (``ops.shared_state.failsafe``)."""
         # Hashed: a long or mistyped username (a password in the wrong box) stays out of
         # the counts file.
         username_digest = hashlib.sha256(username.casefold().encode()).hexdigest()

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.services import upsert_user
 from config.database import DB_REPLICA_1
 from ops import pinning
-from ops.shared_state import RedisStore
+from ops.shared_state.redis import RedisStore
 from tests.ops.test_router import Queries
 from tokens.services import issue_refresh_token
 

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ops.shared_state import FailSafeStore, MemoryStore, RedisStore, SQLiteStore
+from ops.shared_state.failsafe import FailSafeStore
+from ops.shared_state.memory import MemoryStore
+from ops.shared_state.redis import RedisStore
+from ops.shared_state.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT, MINUTE = 4, 60
@@ -103,7 +106,7 @@ import os, sys
 os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
 import django
 django.setup()
-from ops.shared_state import SQLiteStore
+from ops.shared_state.sqlite import SQLiteStore
 store = SQLiteStore(sys.argv[1])
 sys.stdin.readline()  # all processes start counting together
 print(sum(store.hit("login:203.0.113.7", 4, 60, 600.0)[0] for _ in range(3)))
