@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -56,6 +57,9 @@ def app_server(**env):
         "THROTTLE_WRITE_RATE": "1000000/s",
         **env,
     }
+    # The server's log goes to a file, not a pipe: nobody reads a pipe while the server runs,
+    # and once its buffer is full (a storm of errors logged) every thread that logs blocks.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -72,12 +76,18 @@ def app_server(**env):
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base_url = f"http://127.0.0.1:{port}"
+
+    def errors() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     try:
-        wait_until_serving(base_url, process, lambda: process.stderr.read().decode())
+        wait_until_serving(base_url, process, errors)
         yield base_url
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
