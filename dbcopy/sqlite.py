@@ -156,7 +156,8 @@ def problem_values(
 ) -> Generator[BadValue, None, None]:
     """Every value of the table (among ``keys`` if given) that is not of its column's kind as
     Django stores it in SQLite, or that PostgreSQL's column cannot hold, in primary key order:
-    first those SQL can tell, then text that is not UTF-8 and JSON that jsonb refuses. The
+    first those SQL can tell, then text that is not UTF-8 and JSON that jsonb refuses (every
+    text and JSON column in one read, row by row). The
     copy names the first (``bad_value``); ``copy_from_sqlite --check`` counts them all."""
     checked = [(c, sql) for c in table.columns if (sql := sqlite_problem(c))]
     pk = quote(table.pk)
@@ -191,15 +192,26 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
                     why, value = row[1 + 2 * i], row[2 + 2 * i]
                     if why is not None:
                         yield BadValue(table.name, table.pk, column.name, row[0], value, why)
-        # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses.
-        for column in (c for c in table.columns if c.kind in ("text", "json")):
-            rows = conn.execute(
-                f"SELECT {pk}, CAST({quote(column.name)} AS BLOB) FROM {quote(table.name)}"
-                f" WHERE typeof({quote(column.name)}) = 'text'{where}{order}",
-                params,
-            )
-            while batch := rows.fetchmany(FETCH_ROWS):
-                for key, value in batch:
+        # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses;
+        # every text and JSON column of the table in one read.
+        texts = [c for c in table.columns if c.kind in ("text", "json")]
+        if not texts:
+            continue
+        blobs = ", ".join(
+            f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN CAST({quote(c.name)} AS BLOB) END"
+            for c in texts
+        )
+        rows = conn.execute(
+            f"SELECT {pk}, {blobs} FROM {quote(table.name)} WHERE 1{where}{order}", params
+        )
+        has_json = any(c.kind == "json" for c in texts)
+        while batch := rows.fetchmany(FETCH_ROWS):
+            if not has_json and _all_utf8(batch):
+                continue
+            for key, *values in batch:
+                for column, value in zip(texts, values, strict=True):
+                    if value is None:
+                        continue
                     try:
                         text = value.decode()
                     except UnicodeDecodeError:
@@ -209,6 +221,17 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
                         continue
                     if column.kind == "json" and (why := json_problem(text)):
                         yield BadValue(table.name, table.pk, column.name, key, text, why)
+
+
+def _all_utf8(batch: list) -> bool:
+    """Whether every text of the rows (after their key) is UTF-8, decoded at once: joined by a
+    newline, which no UTF-8 sequence left open by one text can take as its continuation, the
+    whole decodes exactly when each text does (the same strict decoder as one by one)."""
+    try:
+        b"\n".join(value for row in batch for value in row[1:] if value is not None).decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def bad_value(conn: sqlite3.Connection, table: Table, keys=None) -> BadValue | None:

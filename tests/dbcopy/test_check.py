@@ -192,3 +192,38 @@ def test_the_command_passes_a_clean_source_with_its_forecast(source):
 def test_format_goes_with_check_only(source):
     with pytest.raises(CommandError, match="--format goes with --check only"):
         call_command("copy_from_sqlite", str(source), "--format", "json")
+
+
+def test_a_duplicate_its_unique_index_lacks_is_reported(source):
+    """An index that disagrees with its table (what ``PRAGMA quick_check`` leaves out): the
+    unique check reads the table, so the duplicate PostgreSQL's rebuilt index would refuse is
+    found though SQLite's index never saw it."""
+    fill(FILL)
+    index = "auth_permission_content_type_id_codename_01ab375a_uniq"
+    with sqlite3.connect(source) as conn:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [index]).fetchone()
+    with sqlite3.connect(source) as conn:  # the index made partial: the next row skips it
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE name = ?",
+            [sql + ' WHERE "id" <> 999999', index],
+        )
+    with sqlite3.connect(source) as conn:
+        conn.execute(
+            "INSERT INTO auth_permission (id, name, content_type_id, codename)"
+            " SELECT 999999, name, content_type_id, codename FROM auth_permission"
+            " ORDER BY id LIMIT 1"
+        )
+    with sqlite3.connect(source) as conn:  # and whole again, without the row
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", [sql, index])
+    with sqlite3.connect(source) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+
+    report = check_copy(source)
+
+    unique = [f for f in report.findings if f.check == "source.unique"]
+    assert [f.message for f in unique] == [
+        "auth_permission (content_type_id, codename): values PostgreSQL holds as equal"
+    ]

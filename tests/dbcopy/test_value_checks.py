@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from dbcopy.sqlite import bad_value
+from dbcopy.sqlite import _all_utf8, bad_value
 from dbcopy.tables import Column, Table
 
 TABLE = Table(
@@ -57,3 +57,10 @@ def test_a_wrong_value_is_named_with_its_key(row, reason):
     bad = bad_value(database(**row), TABLE)
 
     assert bad is not None and str(bad).startswith(reason)
+
+
+def test_texts_decoded_together_decode_exactly_when_each_does():
+    split = [(1, "caf\u00e9".encode()[:-1]), (2, "caf\u00e9".encode()[-1:])]  # é cut in two
+    assert not _all_utf8(split)
+    assert not _all_utf8([(1, b"ok", b"\xed\xa0\x80")])  # an encoded surrogate
+    assert _all_utf8([(1, "caf\u00e9".encode(), None), (2, "\U0001f331".encode(), b"")])
