@@ -7,7 +7,10 @@ For each leg (SQLite, and PostgreSQL if asked) a fresh database is migrated and 
 seeded. Then --rounds rounds each run --batch creates without a key and as many with one,
 taking turns request by request (noise from the rest of the machine hits both alike), after a
 warm-up. Printed per leg: the median latency of each, and the ratio keyed/plain of the
-medians of all requests and the median of the rounds' ratios (the goal: at most 1.15). With
+medians of all requests and the median of the rounds' ratios (the goal: at most 1.15); then
+the same for this process's CPU time (time.process_time: on SQLite the whole cost, database
+included, and unmoved by other work on the machine; on PostgreSQL without the server's
+share). With
 --queries, the statements of one create of each kind; with --profile N, the N costliest
 functions of the keyed creates (cProfile, cumulative).
 
@@ -77,14 +80,15 @@ def measure(args):
 
     def create(keyed):
         headers = {"Idempotency-Key": f"bench-{next(numbers)}"} if keyed else {}
-        before = time.perf_counter()
+        before, cpu_before = time.perf_counter(), time.process_time()
         response = client.post(
             "/api/v1/journal/entries", body, content_type="application/json", headers=headers
         )
         elapsed = (time.perf_counter() - before) * 1000
+        cpu = (time.process_time() - cpu_before) * 1000
         if response.status_code != 201:
             raise SystemExit(f"POST (keyed: {keyed}) answered {response.status_code}")
-        return elapsed
+        return elapsed, cpu
 
     for _ in range(args.warm_up):
         create(False)
@@ -96,7 +100,7 @@ def measure(args):
                 create(keyed)
             result[f"queries_{label}"] = [q["sql"] for q in queries.captured_queries]
     timings = {"plain": [], "keyed": []}
-    ratios = []
+    ratios, cpu_ratios = [], []
     profiler = cProfile.Profile() if args.profile else None
     for _ in range(args.rounds):
         batch = {False: [], True: []}
@@ -109,11 +113,15 @@ def measure(args):
                 profiler.disable()
         timings["plain"] += batch[False]
         timings["keyed"] += batch[True]
-        ratios.append(statistics.median(batch[True]) / statistics.median(batch[False]))
+        for kind, into in ((0, ratios), (1, cpu_ratios)):
+            keyed, plain = ([t[kind] for t in batch[k]] for k in (True, False))
+            into.append(statistics.median(keyed) / statistics.median(plain))
     for label, values in timings.items():
-        result[label] = statistics.median(values)
+        result[label] = statistics.median(t[0] for t in values)
+        result[f"{label}_cpu"] = statistics.median(t[1] for t in values)
     result["ratio"] = result["keyed"] / result["plain"]
     result["round_ratio"] = statistics.median(ratios)
+    result["cpu_ratio"] = statistics.median(cpu_ratios)
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
@@ -179,11 +187,15 @@ def main():
         f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; POST journal/entries "
         f"through Django's test client, {args.rounds} x {args.batch} creates each way, in turns"
     )
-    print(f"{'':10}{'plain ms':>10}{'keyed ms':>10}{'ratio':>8}{'rounds':>8}")
+    print(
+        f"{'':10}{'plain ms':>10}{'keyed ms':>10}{'ratio':>8}{'rounds':>8}"
+        f"{'plain cpu':>11}{'keyed cpu':>11}{'rounds':>8}"
+    )
     for leg, r in results:
         print(
             f"{leg:10}{r['plain']:>10.2f}{r['keyed']:>10.2f}"
             f"{r['ratio']:>7.2f}x{r['round_ratio']:>7.2f}x"
+            f"{r['plain_cpu']:>11.2f}{r['keyed_cpu']:>11.2f}{r['cpu_ratio']:>7.2f}x"
         )
     for leg, r in results:
         for label in ("plain", "keyed"):
