@@ -2,11 +2,13 @@
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from idempotency.models import IdempotencyKey
 from journal import services as journal_services
 from journal.models import JournalEntry
+from subscriptions.models import Subscription
 from tokens.models import Session
 
 ENTRIES = "/api/v1/journal/entries"
@@ -96,6 +98,38 @@ def test_an_answer_below_500_is_kept(keyed, settings, user):
     assert refused.status_code == again.status_code == 413
     assert again.json()["code"] == "entry_too_large" and again["Idempotent-Replayed"] == "true"
     assert not JournalEntry.objects.filter(user=user).exists()
+
+
+def test_a_create_refused_for_the_quota_is_kept_and_replayed(keyed, auth_api, settings, user):
+    settings.JOURNAL_QUOTA_FREE_BYTES = 5
+    keyed("POST", ENTRIES, "fill", {"content": "12345"})
+    refused = keyed("POST", ENTRIES, "over", {"content": "x"})
+    settings.JOURNAL_QUOTA_FREE_BYTES = 100
+    again = keyed("POST", ENTRIES, "over", {"content": "x"})
+
+    assert refused.status_code == again.status_code == 403
+    assert again.json()["code"] == "quota_exceeded" and again["Idempotent-Replayed"] == "true"
+    usage = auth_api.get(USAGE).json()
+    assert (usage["bytes_used"], usage["entries"]) == (5, 1)
+
+
+def test_a_subscriber_creates_past_the_free_quota_with_a_key(keyed, auth_api, settings, user):
+    settings.JOURNAL_QUOTA_FREE_BYTES = 5
+    settings.JOURNAL_QUOTA_PREMIUM_BYTES = 50
+    Subscription.objects.create(
+        user=user,
+        provider="stripe",
+        provider_subscription_id="sub_1",
+        plan="premium_monthly",
+        status="active",
+        last_event_at=timezone.now(),
+    )
+    created = keyed("POST", ENTRIES, "k", {"content": "x" * 20})
+    again = keyed("POST", ENTRIES, "k", {"content": "x" * 20})
+
+    assert created.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert auth_api.get(USAGE).json()["bytes_used"] == 20
 
 
 def test_an_answer_of_500_or_more_keeps_nothing_and_its_retry_runs(keyed, monkeypatch, user):
