@@ -26,10 +26,12 @@ most 1.15).
 
     .venv/bin/python bench/api.py [--seconds 10] [--rounds 3] [--connections 4]
                                   [--legs sqlite,postgres] [--pg postgresql://...]
+                                  [--pg-database bench_api] [--key-cost-only]
 
 Needs the bench extra (`pip install -e '.[bench]'`, which `make install` does:
 djangorestframework-simplejwt), wrk (apt-get install wrk) and, for the PostgreSQL leg, a
-server it may create the database `bench_api` on (--pg, default the local one).
+server it may create the database `bench_api` (--pg-database) on (--pg, default the local
+one). --key-cost-only measures only what a key costs a create.
 """
 
 import argparse
@@ -410,7 +412,7 @@ def run_leg(name, database, args):
         refresh_lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
         many_lua = f"BODY = {json.dumps(body)}\n" + MANY_WRITERS_LUA
         spent = dict.fromkeys(VARIANTS, 0)  # refresh tokens used so far from each pool
-        for kind, label, subpath in SCENARIOS:
+        for kind, label, subpath in [] if args.key_cost_only else SCENARIOS:
             # The variants take turns, and the median run of each is kept: a burst of noise
             # from a neighbour on the machine then moves one run, not the ratios.
             runs = {variant: [] for variant in VARIANTS}
@@ -459,7 +461,7 @@ def run_leg(name, database, args):
         proc.terminate()
         proc.wait(timeout=30)
     ceiling = None
-    if name == "sqlite" and args.ceiling_workers:
+    if name == "sqlite" and args.ceiling_workers and not args.key_cost_only:
         ceiling = write_ceiling(env, seeded, body, args)
     return results, key_cost, ceiling
 
@@ -590,6 +592,14 @@ def main():
     )
     parser.add_argument("--legs", default="sqlite,postgres")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pg-database", default=PG_DATABASE, help="the database the PostgreSQL leg recreates"
+    )
+    parser.add_argument(
+        "--key-cost-only",
+        action="store_true",
+        help="only what an Idempotency-Key costs a create (no scenarios, no write ceiling)",
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench-api")
     if len(sys.argv) > 1 and sys.argv[1] == "_seed":
         sys.argv.pop(1)
@@ -606,15 +616,15 @@ def main():
             database = {"SQLITE_PATH": str(path)}
         elif leg == "postgres":
             for sql in (
-                f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)',
-                f'CREATE DATABASE "{PG_DATABASE}"',
+                f'DROP DATABASE IF EXISTS "{args.pg_database}" WITH (FORCE)',
+                f'CREATE DATABASE "{args.pg_database}"',
             ):
                 subprocess.run(
                     ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{args.pg}/postgres", "-c", sql],
                     check=True,
                     capture_output=True,
                 )
-            database = {"DATABASE_URL": f"{args.pg}/{PG_DATABASE}"}
+            database = {"DATABASE_URL": f"{args.pg}/{args.pg_database}"}
         else:
             raise SystemExit(f"unknown leg {leg!r}: sqlite or postgres")
         all_results.append((leg, run_leg(leg, database, args)))
