@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.env import env_int, env_str  # noqa: E402
 from ops.gunicorn_hooks import (  # noqa: E402, F401 (gunicorn finds its hooks here)
     child_exit,
-    on_starting,
     post_worker_init,
+    starting,
     worker_exit,
 )
 
@@ -58,3 +58,10 @@ accesslog = "-"
 errorlog = "-"
 loglevel = env_str("LOG_LEVEL", "info").lower()
 logger_class = "ops.logs.GunicornLogger"
+
+# The directories every worker shares: prometheus_client's multiprocess files (/metrics merges
+# them; they must start empty) and the throttle counts file (used when REDIS_URL is unset).
+# Unset, on_starting makes one of each for this server, before any worker starts.
+on_starting = starting(
+    metrics_dir=env_str("PROMETHEUS_MULTIPROC_DIR"), cache_dir=env_str("CACHE_DIR")
+)

@@ -3,8 +3,9 @@ settings). They run in the master, or in a worker before the app is loaded, so t
 imports nothing of Django at its top: the master must never read the settings (its workers
 would inherit them and never read the database target again).
 
-- ``on_starting`` (the master, once): the environment every worker shares, the settings
-  checked in an interpreter of their own, the libraries preloaded, stale metrics removed.
+- ``on_starting`` (the master, once; ``starting`` makes it): the environment every worker
+  shares, the settings checked in an interpreter of their own, the libraries preloaded,
+  stale metrics removed.
 - ``post_worker_init`` (each worker): what it serves is published for the ``--switch``
   commands; the first worker warns about the connection budget and the statement timeout.
 - ``worker_exit`` (each worker leaving cleanly): out at once, without the interpreter's
@@ -19,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,9 +41,10 @@ PRELOADED = (
 )
 
 
-def share_environment() -> Path:
-    """What every worker must share, set before any of them starts; returns the metrics
-    directory.
+def share_environment(*, metrics_dir: str | None, cache_dir: str | None) -> Path:
+    """What every worker must share, set in the environment before any of them starts (a
+    directory of this server's own for each one the settings leave unset); returns the
+    metrics directory.
 
     - prometheus_client's multiprocess mode: every worker writes its metrics to files in
       ``PROMETHEUS_MULTIPROC_DIR`` and /metrics merges them; it must be set before a worker
@@ -50,19 +53,10 @@ def share_environment() -> Path:
       the rate. Unless ``CACHE_DIR`` names a directory, this server gets a new one of its own
       for the counts file (``ops.shared_state``), used when ``REDIS_URL`` is unset.
     """
-    _setdefault("CACHE_DIR", lambda: tempfile.mkdtemp(prefix="journal-cache-"))
-    return Path(
-        _setdefault("PROMETHEUS_MULTIPROC_DIR", lambda: tempfile.mkdtemp(prefix="journal-metrics-"))
-    )
-
-
-def _setdefault(name: str, make_default: Callable[[], str]) -> str:
-    """The variable's value; if unset or blank, ``make_default()`` is stored there first, for
-    the workers to inherit."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        value = os.environ[name] = make_default()
-    return value
+    os.environ["CACHE_DIR"] = cache_dir or tempfile.mkdtemp(prefix="journal-cache-")
+    metrics = metrics_dir or tempfile.mkdtemp(prefix="journal-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
+    return Path(metrics)
 
 
 def check_settings(server) -> None:
@@ -93,17 +87,22 @@ def preload_libraries() -> None:
         raise RuntimeError("a preloaded library read Django's settings in gunicorn's master")
 
 
-def on_starting(server) -> None:
-    metrics_dir = share_environment()
-    check_settings(server)
-    preload_libraries()
-    if server.cfg.pidfile is not None:
-        from ops.gunicorn_control import clear_published
+def starting(*, metrics_dir: str | None, cache_dir: str | None) -> Callable[[Any], None]:
+    """The ``on_starting`` hook, given the directories the configuration names (or none)."""
 
-        clear_published(Path(server.cfg.pidfile))
-    metrics_dir.mkdir(parents=True, exist_ok=True)
-    for stale in metrics_dir.glob("*.db"):  # a previous run's values
-        stale.unlink()
+    def on_starting(server) -> None:
+        metrics = share_environment(metrics_dir=metrics_dir, cache_dir=cache_dir)
+        check_settings(server)
+        preload_libraries()
+        if server.cfg.pidfile is not None:
+            from ops.gunicorn_control import clear_published
+
+            clear_published(Path(server.cfg.pidfile))
+        metrics.mkdir(parents=True, exist_ok=True)
+        for stale in metrics.glob("*.db"):  # a previous run's values
+            stale.unlink()
+
+    return on_starting
 
 
 def child_exit(server, worker) -> None:

@@ -59,7 +59,7 @@ def app_server(**env):
     }
     # The server's log goes to a file, not a pipe: nobody reads a pipe while the server runs,
     # and once its buffer is full (a storm of errors logged) every thread that logs blocks.
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed once the server has stopped)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
