@@ -33,7 +33,9 @@ MAKEFILE_SERVE = RunBy(
 )
 CI_MAKE_TEST = RunBy(".ci/run", ("make test",))
 TOKEN_EXAMPLE = RunBy(
-    "tests/docs/test_examples.py", ("README.md",), test="test_the_readme_token_example_answers_me"
+    "tests/docs/test_examples.py",
+    ("README.md", '"run", "serve"'),
+    test="test_the_readme_token_command_as_written_is_accepted_by_make_run_and_make_serve",
 )
 DEPLOY_CHECK = RunBy(
     "tests/docs/test_examples.py",
