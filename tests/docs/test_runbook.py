@@ -2,7 +2,9 @@
 on an install served by ``make serve`` (a copy of this checkout: its ``data/``, its ``.env``),
 with the checkout's interpreter first on PATH and ``$PG`` the test database. Between the lines
 the test does what the blocks' comments have the operator do (stop and start the app) and what
-its users do (write through the API); only the example server's address is the test's."""
+its users do (write through the API); only the example server's address is the test's. The
+one-step moves its prose shows (``--switch``, there and back) run the same way, on the app
+``make serve`` keeps serving."""
 
 import json
 import re
@@ -16,7 +18,7 @@ from django.conf import settings
 from dbcopy.capture import CHANGE_TABLE
 from journal.models import JournalEntry
 from tests.dbcopy.test_switch import call, pg_url_of_the_tests
-from tests.docs.markdown import block_holding, commands
+from tests.docs.markdown import ROOT, block_holding, commands
 from tests.docs.servers import checkout_copy, served_by_make, stop_serving
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -158,6 +160,63 @@ def test_the_runbook_and_its_rollback_run_as_written_on_a_make_serve_install(tmp
         assert install.contents(token) == set(written)
         assert install.write(token, "written after the rollback") == 201
         rolled_back = install.contents_in_file(restarted_on.group(1))
+        assert rolled_back == {*written, "written after the rollback"}
+        assert not JournalEntry.objects.filter(content="written after the rollback").exists()
+    finally:
+        install.stop()
+
+
+def switch_commands() -> tuple[str, str]:
+    """The one-step moves the runbook's prose shows, there and back, as written."""
+    text = (ROOT / "docs/runbook.md").read_text()
+    shown = re.findall(
+        r"`((?:DATABASE_URL=\$PG )?python manage\.py [^`]*data/[^`]*--switch)`", text
+    )
+    there = [line for line in shown if "copy_from_sqlite" in line]
+    back = [line for line in shown if "copy_to_sqlite" in line]
+    assert len(there) == len(back) == 1, shown
+    return there[0], back[0]
+
+
+def test_the_runbooks_one_step_moves_run_as_written_on_a_make_serve_install(tmp_path):
+    there, back = switch_commands()
+    cutover = block_holding("docs/runbook.md", "--cutover").text
+    to_step_4, _ = split_at_comment(cutover, "# 4.")
+    _, step_6 = split_at_comment(cutover, "# 6.")
+    install = Install(tmp_path)
+    try:
+        install.serve()
+        issued = install.run("python manage.py issue_tokens --provider google --subject writer")
+        token = json.loads(issued)["access"]
+        written = ["written before the move"]
+        assert install.write(token, written[0]) == 201
+        for line in commands(to_step_4):
+            if line.startswith("export PG="):  # the example's database: here the test's
+                install.env["PG"] = pg_url_of_the_tests()
+                continue
+            install.run(line)
+        written.append("written after the copy started")
+        assert install.write(token, written[-1]) == 201
+
+        assert "switched" in install.run(there)
+
+        # The same server, never restarted by hand, now answers from PostgreSQL.
+        assert install.contents(token) == set(written)
+        written.append("written on PostgreSQL")
+        assert install.write(token, written[-1]) == 201
+        in_postgres = JournalEntry.objects.filter(content__in=written)
+        assert set(in_postgres.values_list("content", flat=True)) == set(written)
+        assert "written on PostgreSQL" not in install.contents_in_file("data/db.sqlite3")
+        for line in commands(step_6):
+            install.run(line)
+        assert CHANGE_TABLE not in install.tables_in_file("data/db.sqlite3")
+
+        assert "switched" in install.run(back)
+
+        rollback_file = back.split("copy_to_sqlite ", 1)[1].split()[0]
+        assert install.contents(token) == set(written)
+        assert install.write(token, "written after the rollback") == 201
+        rolled_back = install.contents_in_file(rollback_file)
         assert rolled_back == {*written, "written after the rollback"}
         assert not JournalEntry.objects.filter(content="written after the rollback").exists()
     finally:
