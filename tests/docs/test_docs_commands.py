@@ -33,7 +33,9 @@ MAKEFILE_SERVE = RunBy(
 )
 CI_MAKE_TEST = RunBy(".ci/run", ("make test",))
 TOKEN_EXAMPLE = RunBy(
-    "tests/docs/test_examples.py", ("README.md",), test="test_the_readme_token_example_answers_me"
+    "tests/docs/test_examples.py",
+    ("README.md", '"run", "serve"'),
+    test="test_the_readme_token_command_as_written_is_accepted_by_make_run_and_make_serve",
 )
 DEPLOY_CHECK = RunBy(
     "tests/docs/test_examples.py",
@@ -46,10 +48,9 @@ WEBHOOK_EXAMPLE = RunBy(
     test="test_the_webhook_signing_example_is_accepted",
 )
 RUNBOOK = RunBy(
-    "tests/docs/test_runbook.py", ("docs/runbook.md",), test="test_the_runbook_runs_step_by_step"
-)
-ROLLBACK = RunBy(
-    "tests/docs/test_runbook.py", ("docs/runbook.md",), test="test_the_rollback_runs_step_by_step"
+    "tests/docs/test_runbook.py",
+    ("docs/runbook.md", "--cutover", "copy_to_sqlite", "install.run(line)", "install.serve("),
+    test="test_the_runbook_and_its_rollback_run_as_written_on_a_make_serve_install",
 )
 
 
@@ -103,8 +104,8 @@ RUN_BY = {
     "curl -fsS http://127.0.0.1:8000/readyz": RUNBOOK,
     "python manage.py maintenance off": RUNBOOK,
     "python manage.py copy_from_sqlite data/db.sqlite3 --stop-capture": RUNBOOK,
-    "python manage.py maintenance on": ROLLBACK,
-    "DATABASE_URL=$PG python manage.py copy_to_sqlite data/rollback.sqlite3": ROLLBACK,
+    "python manage.py maintenance on": RUNBOOK,
+    "DATABASE_URL=$PG python manage.py copy_to_sqlite data/rollback.sqlite3": RUNBOOK,
     # docs/security.md
     "SECRET=whsec_example_0123456789": WEBHOOK_EXAMPLE,
     "body='"

@@ -2,10 +2,8 @@
 address of the server (a live test server) and the placeholders filled in."""
 
 import json
-import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 from io import StringIO
@@ -19,7 +17,7 @@ from config.env import parse_auth_providers
 from subscriptions.models import Subscription
 from subscriptions.webhook import parse_event
 from tests.docs.markdown import ROOT, block_holding, commands
-from tests.resilience.server import free_port, wait_until_serving
+from tests.docs.servers import served_by_make, stop_serving
 
 EXAMPLE_SERVER = "http://127.0.0.1:8000"
 
@@ -115,22 +113,6 @@ def test_the_webhook_event_shown_is_one_the_webhook_accepts():
     assert (event.subscription_id, event.status) == ("sub_9", "active")
 
 
-def _served_by_make(target: str, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
-    """``make run`` or ``make serve`` on a free port, in a process group of its own."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", target, f"PORT={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    wait_until_serving(base_url, process, log.read_text)
-    return process, base_url
-
-
 @pytest.mark.sqlite_only  # SQLite files of its own, whatever the leg
 def test_the_readme_token_command_as_written_is_accepted_by_make_run_and_make_serve(tmp_path):
     # A newcomer's checkout: nothing exported, a .env that make writes; only the files are
@@ -151,7 +133,7 @@ def test_the_readme_token_command_as_written_is_accepted_by_make_run_and_make_se
     servers = []
     try:
         for target in ("run", "serve"):
-            servers.append(_served_by_make(target, env, tmp_path / f"make-{target}.log"))
+            servers.append(served_by_make(target, env, tmp_path / f"make-{target}.log"))
         issued = bash(issue, cwd=ROOT, env=env)
         assert issued.returncode == 0, issued.stderr
         pair = json.loads(issued.stdout)
@@ -164,6 +146,5 @@ def test_the_readme_token_command_as_written_is_accepted_by_make_run_and_make_se
             assert json.loads(answered.stdout)["id"] == pair["user_id"]
     finally:
         for process, _ in servers:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            stop_serving(process)
     assert "SECRET_KEY=" in (tmp_path / ".env").read_text()
