@@ -1,9 +1,9 @@
-from rest_framework import exceptions
+from ops.errors import Unauthenticated
 
 
-class AccountDeleted(exceptions.AuthenticationFailed):
+class AccountDeleted(Unauthenticated):
     """The request's account was deleted while the request waited for its lock: the token
     that let the request in no longer names anyone."""
 
-    default_detail = "This account has been deleted."
-    default_code = "account_deleted"
+    code = "account_deleted"
+    message = "This account has been deleted."

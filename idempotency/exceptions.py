@@ -1,22 +1,17 @@
-from rest_framework import exceptions, status
+from ops.errors import Conflict, Invalid, Unprocessable
 
 
-class InvalidIdempotencyKey(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
-    default_code = "invalid_idempotency_key"
+class InvalidIdempotencyKey(Invalid):
+    code = "invalid_idempotency_key"
+    message = "Idempotency-Key must be 1 to 255 printable ASCII characters."
 
 
-class IdempotencyKeyReused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = (
-        "This Idempotency-Key was already used for another request (method, path or body)."
-    )
-    default_code = "idempotency_key_reused"
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for another request (method, path or body)."
 
 
-class IdempotencyKeyInUse(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A request with this Idempotency-Key is still running; retry shortly."
-    default_code = "idempotency_key_in_use"
-    wait = 1  # DRF sends it as Retry-After
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    message = "A request with this Idempotency-Key is still running; retry shortly."
+    retry_after = 1

@@ -1,17 +1,16 @@
-from rest_framework import exceptions, status
+from ops.errors import NotFound, Refused, TooLarge
 
 
-class EntryTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Entry is larger than the limit."
-    default_code = "entry_too_large"
+class EntryTooLarge(TooLarge):
+    code = "entry_too_large"
+    message = "Entry is larger than the limit."
 
 
-class QuotaExceeded(exceptions.PermissionDenied):
-    default_detail = "Journal quota exceeded."
-    default_code = "quota_exceeded"
+class QuotaExceeded(Refused):
+    code = "quota_exceeded"
+    message = "Journal quota exceeded."
 
 
-class EntryNotFound(exceptions.NotFound):
-    default_detail = "No such journal entry."
-    default_code = "entry_not_found"
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    message = "No such journal entry."

@@ -1,7 +1,6 @@
-"""One shape for every API error: ``{"detail": str, "code": str}``.
-
-Validation errors keep DRF's field -> messages map beside ``detail`` and ``code``, so a client
-can show the first problem without walking the map.
+"""The API's exception handler and Django's error views: every error in one shape
+(``ops.responses``). The domain's errors (``ops.errors``) get their status here, each kind
+in ``STATUS_OF_KIND``; DRF's own exceptions keep theirs.
 """
 
 import logging
@@ -9,10 +8,12 @@ import re
 
 import psycopg
 from django.db import InterfaceError, InternalError, OperationalError
-from django.http import JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.views import exception_handler
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
 
+from ops import errors
+from ops.responses import error_body, error_response, validation_body
 from ops.text import first_line
 
 logger = logging.getLogger(__name__)
@@ -37,14 +38,43 @@ class DatabaseUnavailable(ServiceUnavailable):
     wait = 5  # DRF sends it as Retry-After
 
 
-def _first_message(data) -> str:
-    if isinstance(data, dict):
-        for field, messages in data.items():
-            message = _first_message(messages)
-            return message if field == "non_field_errors" else f"{field}: {message}"
-    if isinstance(data, list) and data:
-        return _first_message(data[0])
-    return str(data)
+# The status of each kind of the domain's errors (the most specific kind of an error wins).
+STATUS_OF_KIND: dict[type[errors.DomainError], int] = {
+    errors.Invalid: status.HTTP_400_BAD_REQUEST,
+    errors.Unauthenticated: status.HTTP_401_UNAUTHORIZED,
+    errors.Refused: status.HTTP_403_FORBIDDEN,
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.Conflict: status.HTTP_409_CONFLICT,
+    errors.TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    errors.Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    errors.Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def status_of(error: errors.DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF_KIND:
+            return STATUS_OF_KIND[kind]
+    return status.HTTP_400_BAD_REQUEST
+
+
+def _domain_error_response(error: errors.DomainError, context) -> Response:
+    set_rollback()  # as DRF does for its own exceptions under ATOMIC_REQUESTS
+    status_code = status_of(error)
+    if error.field is not None:
+        data = validation_body({error.field: [error.message]})
+    else:
+        data = error_body(error.message, error.code)
+    response = Response(data, status=status_code)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    view = context.get("view")
+    if status_code == status.HTTP_401_UNAUTHORIZED and view is not None:
+        # As DRF answers its own 401s: the scheme the view's authentication asks for.
+        authenticate = view.get_authenticate_header(context["request"])
+        if authenticate:
+            response["WWW-Authenticate"] = authenticate
+    return response
 
 
 def connection_failed(exc: BaseException) -> bool:
@@ -71,6 +101,8 @@ def api_exception_handler(exc, context):
     if connection_failed(exc):
         logger.warning("database unavailable: %s", first_line(exc))
         exc = DatabaseUnavailable()
+    if isinstance(exc, errors.DomainError):
+        return _domain_error_response(exc, context)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -80,26 +112,25 @@ def api_exception_handler(exc, context):
             if isinstance(response.data, dict)
             else {"non_field_errors": response.data}
         )
-        # Last, so that a body field named "detail" or "code" cannot take their place.
-        response.data = {**fields, "detail": _first_message(fields), "code": "invalid"}
+        response.data = validation_body(fields)
     elif isinstance(exc, exceptions.APIException) and isinstance(exc.detail, str):
-        response.data = {"detail": str(exc.detail), "code": exc.detail.code}
+        response.data = error_body(str(exc.detail), exc.detail.code)
     return response
 
 
 def not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return error_response(404, "Not found.", "not_found")
 
 
 def server_error(request):
-    return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+    return error_response(500, "Server error.", "server_error")
 
 
 def bad_request(request, exception=None):
     # Django answers here for requests it refuses before any view: a Host not in
     # ALLOWED_HOSTS, a malformed body or too many form fields.
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return error_response(400, "Bad request.", "bad_request")
 
 
 def permission_denied(request, exception=None):
-    return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)
+    return error_response(403, "Permission denied.", "permission_denied")

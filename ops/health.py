@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ops.responses import error_body
 from ops.text import first_line
 
 logger = logging.getLogger(__name__)
@@ -120,5 +121,5 @@ class ReadinessView(APIView):
         problem = readiness_problem()
         if problem is not None:
             code, detail = problem
-            return Response({"detail": detail, "code": code}, status=503)
+            return Response(error_body(detail, code), status=503)
         return Response({"status": "ready"})

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 
+from ops.responses import error_response
+
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -181,15 +183,12 @@ def wait_for_release(limit: float) -> bool:
 
 
 def _refused(retry_after: int) -> JsonResponse:
-    response = JsonResponse(
-        {
-            "detail": "The service is read-only for maintenance; try again shortly.",
-            "code": "maintenance",
-        },
-        status=503,
+    return error_response(
+        503,
+        "The service is read-only for maintenance; try again shortly.",
+        "maintenance",
+        retry_after=retry_after,
     )
-    response["Retry-After"] = str(retry_after)
-    return response
 
 
 class MaintenanceModeMiddleware:

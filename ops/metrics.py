@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connections
-from django.http import JsonResponse
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter, Gauge
 
+from ops.responses import error_response
 from ops.text import first_line
 
 logger = logging.getLogger(__name__)
@@ -137,12 +137,8 @@ def metrics_view(request):
     if expected is not None:
         token = _bearer_token(request)
         if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
-            response = JsonResponse(
-                {
-                    "detail": "GET /metrics needs the metrics bearer token.",
-                    "code": "not_authenticated",
-                },
-                status=401,
+            response = error_response(
+                401, "GET /metrics needs the metrics bearer token.", "not_authenticated"
             )
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response

@@ -11,6 +11,7 @@ from django.http import JsonResponse
 
 from ops import logs
 from ops.parsers import UnreadableJSON, load_json
+from ops.responses import error_response, validation_body
 from ops.serializers import UNKNOWN_FIELD
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -46,13 +47,11 @@ class RequestIdMiddleware:
         token = logs.request_id.set(rid)
         try:
             if incoming is not None and sane is None:
-                response = JsonResponse(
-                    {
-                        "detail": f"{REQUEST_ID_HEADER} must be 1 to 128 letters, digits and "
-                        "._:- starting with a letter or digit.",
-                        "code": "invalid_request_id",
-                    },
-                    status=400,
+                response = error_response(
+                    400,
+                    f"{REQUEST_ID_HEADER} must be 1 to 128 letters, digits and ._:- starting "
+                    "with a letter or digit.",
+                    "invalid_request_id",
                 )
             else:
                 response = self.get_response(request)
@@ -75,17 +74,10 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse(
-                {"detail": "Content-Length is not a number.", "code": "bad_content_length"},
-                status=400,
-            )
+            return error_response(400, "Content-Length is not a number.", "bad_content_length")
         if limit is not None and length > limit:
-            return JsonResponse(
-                {
-                    "detail": f"Request body is larger than {limit} bytes.",
-                    "code": "request_too_large",
-                },
-                status=413,
+            return error_response(
+                413, f"Request body is larger than {limit} bytes.", "request_too_large"
             )
         return self.get_response(request)
 
@@ -108,9 +100,8 @@ class UnreadableRequestMiddleware:
             ("cookies", "hold", meta.get("HTTP_COOKIE", "")),
         ):
             if "\x00" in raw or "\x00" in unquote(raw):
-                return JsonResponse(
-                    {"detail": f"The request's {where} {verb} a NUL character.", "code": "invalid"},
-                    status=400,
+                return error_response(
+                    400, f"The request's {where} {verb} a NUL character.", "invalid"
                 )
         return self.get_response(request)
 
@@ -145,13 +136,9 @@ class UndefinedBodyMiddleware:
         try:
             body = load_json(request.body)
         except UnreadableJSON as exc:
-            return JsonResponse(
-                {"detail": f"JSON parse error - {exc}", "code": "parse_error"}, status=400
-            )
+            return error_response(400, f"JSON parse error - {exc}", "parse_error")
         if isinstance(body, dict) and body:
-            fields = {name: [UNKNOWN_FIELD] for name in body}
-            first = next(iter(body))
             return JsonResponse(
-                {**fields, "detail": f"{first}: {UNKNOWN_FIELD}", "code": "invalid"}, status=400
+                validation_body({name: [UNKNOWN_FIELD] for name in body}), status=400
             )
         return None

@@ -1,21 +1,16 @@
-from rest_framework import exceptions, status
-
-from ops.exceptions import ServiceUnavailable
+from ops.errors import Invalid, Unauthenticated, Unavailable
 
 
-class InvalidSignature(exceptions.APIException):
-    # Not AuthenticationFailed: DRF turns that into 403 on views without authentication.
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Webhook signature is invalid."
-    default_code = "invalid_signature"
+class InvalidSignature(Unauthenticated):
+    code = "invalid_signature"
+    message = "Webhook signature is invalid."
 
 
-class MalformedEvent(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Webhook event is malformed."
-    default_code = "malformed_event"
+class MalformedEvent(Invalid):
+    code = "malformed_event"
+    message = "Webhook event is malformed."
 
 
-class WebhookNotConfigured(ServiceUnavailable):
-    default_detail = "The subscription webhook is not configured."
-    default_code = "webhook_not_configured"
+class WebhookNotConfigured(Unavailable):
+    code = "webhook_not_configured"
+    message = "The subscription webhook is not configured."

@@ -1,20 +1,24 @@
-from rest_framework import exceptions, status
+from ops.errors import Invalid, NotFound, Unauthenticated, Unavailable
 
 
-class SignInRefused(exceptions.APIException):
-    # Not AuthenticationFailed: DRF turns that into 403 on views without authentication.
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Sign-in refused."
-    default_code = "sign_in_refused"
+class SignInRefused(Unauthenticated):
+    code = "sign_in_refused"
+    message = "Sign-in refused."
 
 
-class InvalidRefreshToken(exceptions.APIException):
-    # Not AuthenticationFailed: DRF turns that into 403 on views without authentication.
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "Refresh token is invalid."
-    default_code = "invalid_refresh_token"
+class UnknownProvider(Invalid):
+    field = "provider"
 
 
-class SessionNotFound(exceptions.NotFound):
-    default_detail = "No such session."
-    default_code = "session_not_found"
+class ProviderUnavailable(Unavailable):
+    """The identity provider's keys cannot be fetched now."""
+
+
+class InvalidRefreshToken(Unauthenticated):
+    code = "invalid_refresh_token"
+    message = "Refresh token is invalid."
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+    message = "No such session."

@@ -12,14 +12,18 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts import identity
 from accounts.models import User
 from accounts.services import upsert_user
-from ops.exceptions import ServiceUnavailable
 from tokens.access import AccessClaims, encode_access_token, new_jti
-from tokens.exceptions import InvalidRefreshToken, SessionNotFound, SignInRefused
+from tokens.exceptions import (
+    InvalidRefreshToken,
+    ProviderUnavailable,
+    SessionNotFound,
+    SignInRefused,
+    UnknownProvider,
+)
 from tokens.models import RefreshToken, RevokedJti, Session
 from tokens.selectors import find_refresh_token, hash_refresh_token
 
@@ -73,9 +77,9 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
     try:
         verified = identity.verify_id_token(provider=provider, id_token=id_token)
     except identity.UnknownProvider as exc:
-        raise exceptions.ValidationError({"provider": [exc.reason]}) from None
+        raise UnknownProvider(exc.reason) from None
     except identity.ProviderUnavailable as exc:
-        raise ServiceUnavailable(exc.reason) from None
+        raise ProviderUnavailable(exc.reason) from None
     except identity.InvalidIdToken as exc:
         raise SignInRefused(exc.reason) from None
     with transaction.atomic():

@@ -2,12 +2,12 @@ import uuid
 
 import pytest
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import User
 from accounts.services import create_user, delete_user, delete_users, upsert_user
 from journal.models import JournalEntry
 from journal.services import insert_journal_entry
+from ops.errors import Unauthenticated
 from tokens.models import RefreshToken, Session
 from tokens.selectors import hash_refresh_token
 
@@ -133,6 +133,6 @@ def test_a_write_that_waited_for_a_deleted_account_is_refused_as_unauthenticated
     deleted = User.objects.get(pk=user.pk)
     delete_user(user=deleted)
 
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(Unauthenticated):
         insert_journal_entry(user=user, content="too late")
     assert not JournalEntry.objects.exists()
