@@ -170,7 +170,7 @@ def seed(args):
     from journal.services import recount_journal_usage
     from tokens.models import RefreshToken, Session
     from tokens.selectors import hash_refresh_token
-    from tokens.services import issue_refresh_token
+    from tokens.services import start_session
 
     rng = Random(1)
     now = timezone.now()
@@ -209,14 +209,14 @@ def seed(args):
     # starts with the entries another one added.
     out = {
         "reader": {
-            "ours": issue_refresh_token(user=users[0]).access,
+            "ours": start_session(user=users[0]).access,
             "peer": str(PeerRefreshToken.for_user(users[0]).access_token),
-            "bare": issue_refresh_token(user=users[0]).access,
+            "bare": start_session(user=users[0]).access,
         },
         "writer": {
-            "ours": issue_refresh_token(user=users[1]).access,
+            "ours": start_session(user=users[1]).access,
             "peer": str(PeerRefreshToken.for_user(users[3]).access_token),
-            "bare": issue_refresh_token(user=users[2]).access,
+            "bare": start_session(user=users[2]).access,
         },
         "pools": {},
         "writers": {},
@@ -226,7 +226,7 @@ def seed(args):
         if variant == "peer":
             lines = [str(PeerRefreshToken.for_user(user).access_token) for user in users]
         else:
-            lines = [issue_refresh_token(user=user).access for user in users]
+            lines = [start_session(user=user).access for user in users]
         path = Path(args.workdir) / f"writers-{variant}.txt"
         path.write_text("\n".join(lines) + "\n")
         out["writers"][variant] = str(path)

@@ -433,9 +433,9 @@ def measure_switch(pg, path, workdir, rate, db="bench_switch"):
         f.unlink(missing_ok=True)
     token_code = (
         "import json; from accounts.models import User; "
-        "from tokens.services import issue_refresh_token; "
+        "from tokens.services import start_session; "
         "u = User(provider='google', provider_subject='bench-api-writer'); "
-        "u.set_unusable_password(); u.save(); p = issue_refresh_token(user=u); "
+        "u.set_unusable_password(); u.save(); p = start_session(user=u); "
         "print(json.dumps({'access': p.access, 'refresh': p.refresh}))"
     )
     _, _, out = manage("shell", "-c", token_code, SQLITE_PATH=online, **state)

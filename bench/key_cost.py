@@ -70,11 +70,11 @@ def measure(args):
     from django.test.utils import CaptureQueriesContext
 
     from accounts.services import create_user
-    from tokens.services import issue_refresh_token
+    from tokens.services import start_session
 
     call_command("migrate", verbosity=0)
     user = create_user(provider="bench", provider_subject="key-cost")
-    client = Client(headers={"authorization": f"Bearer {issue_refresh_token(user=user).access}"})
+    client = Client(headers={"authorization": f"Bearer {start_session(user=user).access}"})
     body = json.dumps({"content": "A day at the caf\u00e9, written from the benchmark."})
     numbers = iter(range(10**9))
 

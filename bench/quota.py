@@ -56,7 +56,7 @@ def seed(*, small: int, large: int) -> dict:
     from accounts.services import create_user
     from journal.models import JournalEntry
     from journal.services import recount_journal_usage
-    from tokens.services import issue_refresh_token
+    from tokens.services import start_session
 
     rng = Random(1)
     tokens = {}
@@ -70,7 +70,7 @@ def seed(*, small: int, large: int) -> dict:
 
         JournalEntry.objects.bulk_create(entries(), batch_size=5000)
         recount_journal_usage(user=user)
-        tokens[label] = issue_refresh_token(user=user).access
+        tokens[label] = start_session(user=user).access
     return tokens
 
 

@@ -23,7 +23,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.services import upsert_user  # noqa: E402
 from ops.routers import routing_scope  # noqa: E402
-from tokens.services import issue_refresh_token  # noqa: E402
+from tokens.services import start_session  # noqa: E402
 
 ALIASES = [DEFAULT_DB_ALIAS, *settings.DATABASE_REPLICAS]
 
@@ -92,7 +92,7 @@ def main() -> int:
 
     with routing_scope():
         user = upsert_user(provider="demo", provider_subject="replica-demo")
-        access = issue_refresh_token(user=user).access
+        access = start_session(user=user).access
     client = Client(HTTP_AUTHORIZATION=f"Bearer {access}")
     print(f"replica caught up with the sign-in in {wait_for_replay(replica) * 1000:.0f} ms")
 

@@ -36,7 +36,7 @@ Outcome = SubscriptionEvent.Outcome
 
 @dataclass(frozen=True)
 class AppliedState:
-    """What ``upsert_active_subscription`` did with one event."""
+    """What ``apply_subscription_state`` did with one event."""
 
     subscription: Subscription | None
     # PROCESSED: applied; STALE: older than the last applied event, state kept;
@@ -81,7 +81,7 @@ def add_subscription_event(
         raise
 
 
-def upsert_active_subscription(
+def apply_subscription_state(
     *,
     user: User,
     provider: str,
@@ -206,7 +206,7 @@ def process_webhook_event(*, event: WebhookEvent) -> WebhookOutcome:
                 "webhook event %s:%s for no known user ignored", event.provider, event.event_id
             )
             return WebhookOutcome.IGNORED
-        applied = upsert_active_subscription(
+        applied = apply_subscription_state(
             user=user,
             provider=event.provider,
             provider_subscription_id=event.subscription_id,

@@ -13,7 +13,7 @@ from config.database import DB_REPLICA_1
 from ops.routers import replica_health
 from ops.shared_state import shared_state
 from tests.idp import IdentityProvider
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 
 def pytest_collection_modifyitems(config, items):
@@ -111,7 +111,7 @@ def login(db):
     """Start a session for a user; returns the token pair."""
 
     def _login(user, fingerprint=""):
-        return issue_refresh_token(user=user, fingerprint=fingerprint)
+        return start_session(user=user, fingerprint=fingerprint)
 
     return _login
 

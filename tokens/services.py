@@ -62,7 +62,7 @@ def _new_pair(*, session: Session, now: datetime) -> TokenPair:
     )
 
 
-def issue_refresh_token(*, user: User, fingerprint: str = "") -> TokenPair:
+def start_session(*, user: User, fingerprint: str = "") -> TokenPair:
     """Start a login session for ``user``: its first refresh token and an access token."""
     now = timezone.now()
     session = Session(user=user, fingerprint=fingerprint, created_at=now, last_used_at=now)
@@ -91,7 +91,7 @@ def sign_in(*, provider: str, id_token: str, fingerprint: str = "") -> tuple[Use
         )
         if not user.is_active:
             raise SignInRefused("Account is disabled.")
-        return user, issue_refresh_token(user=user, fingerprint=fingerprint)
+        return user, start_session(user=user, fingerprint=fingerprint)
 
 
 def rotate_refresh_token(*, raw_token: str, fingerprint: str | None = None) -> TokenPair:
@@ -194,7 +194,7 @@ def revoke_sessions(*, session_ids: Iterable[uuid.UUID]) -> int:
     return _revoke_sessions(Session.objects.filter(pk__in=list(session_ids)))
 
 
-def revoke_all_refresh_tokens_for_user(*, user: User) -> int:
+def revoke_sessions_of_user(*, user: User) -> int:
     """End every session of the user; returns how many were live."""
     return _revoke_sessions(Session.objects.filter(user=user))
 
@@ -228,7 +228,7 @@ def logout(*, user: User, claims: AccessClaims, raw_refresh: str | None = None) 
 
 def logout_all(*, user: User, claims: AccessClaims) -> None:
     """End every session of the user, and so every access token of theirs."""
-    revoke_all_refresh_tokens_for_user(user=user)
+    revoke_sessions_of_user(user=user)
 
 
 def purge_expired_tokens(

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from tests.idp import GOOGLE_AUDIENCE, new_rsa_key
 from tokens.models import Session
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +242,7 @@ def test_me_answers_the_signed_in_user(auth_api, user):
 
 def test_me_of_a_user_without_email_answers_an_empty_string_the_schema_allows(api, db):
     user = User.objects.create(provider="apple", provider_subject="no-email-sub")
-    client = bearer(issue_refresh_token(user=user).access)
+    client = bearer(start_session(user=user).access)
 
     assert client.get(ME).json()["email"] == ""
     email = schema_component(client, "User")["properties"]["email"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import upsert_user
 from subscriptions.models import Subscription, SubscriptionStatus
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 PASSWORD = "correct horse battery staple"
 REVOKE = "Revoke selected sessions (their refresh and access tokens die at once)"
@@ -25,8 +25,8 @@ def staff():
 def customer():
     """A user with two sessions (a phone and a laptop) and a premium subscription."""
     user = upsert_user(provider="google", provider_subject="carol-sub", email="carol@example.com")
-    phone = issue_refresh_token(user=user, fingerprint="carol's phone").session
-    laptop = issue_refresh_token(user=user, fingerprint="carol's laptop").session
+    phone = start_session(user=user, fingerprint="carol's phone").session
+    laptop = start_session(user=user, fingerprint="carol's laptop").session
     Subscription.objects.create(
         user=user,
         provider="stripe",
@@ -38,7 +38,7 @@ def customer():
     )
     # Someone else, whom the search must leave out.
     other = upsert_user(provider="apple", provider_subject="dave-sub", email="dave@example.com")
-    issue_refresh_token(user=other, fingerprint="dave's phone")
+    start_session(user=other, fingerprint="dave's phone")
     return user, phone, laptop
 
 

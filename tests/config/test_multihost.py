@@ -17,7 +17,7 @@ from tests.config.test_production_settings import manage, production_env
 from tests.processes import ROOT
 from tests.resilience.http import call
 from tests.resilience.server import app_server, free_port
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 READ_WRITE = "target_session_attrs=read-write"
 
@@ -180,7 +180,7 @@ def url_through(*hosts: tuple[str, int]) -> str:
 @pytest.fixture
 def token(db):
     user = upsert_user(provider="google", provider_subject="failover")
-    return issue_refresh_token(user=user).access
+    return start_session(user=user).access
 
 
 def post_entry(base_url, token, content="hello"):

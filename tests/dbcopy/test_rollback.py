@@ -20,7 +20,7 @@ def test_rollback_keeps_writes_made_after_cutover(source, tmp_path, sqlite_alias
     copy.copy_sqlite_to_postgres(source)
     user = User.objects.order_by("pk").first()
     journal_services.insert_journal_entry(user=user, content="written on PostgreSQL \u2713")
-    token_services.issue_refresh_token(user=user, fingerprint="after cutover")
+    token_services.start_session(user=user, fingerprint="after cutover")
     back = tmp_path / "rollback.sqlite3"
 
     report = copy_postgres_to_sqlite(back)

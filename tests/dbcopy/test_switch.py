@@ -125,9 +125,9 @@ def wait_for_held(server, request_id, outcome="held", timeout=60):
 def access_token(source):
     """A user and an access token in the SQLite file the app serves first."""
     code = (
-        "from accounts.models import User; from tokens.services import issue_refresh_token; "
+        "from accounts.models import User; from tokens.services import start_session; "
         "u = User(provider='google', provider_subject='writer'); u.set_unusable_password(); "
-        "u.save(); print(issue_refresh_token(user=u).access)"
+        "u.save(); print(start_session(user=u).access)"
     )
     result = run_manage(
         "shell",

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 CHECKS = [
     not_a_server_error,
@@ -36,7 +36,7 @@ def bearer(db, user, settings):
     # As Django's test client does: the test's transaction must outlive each request.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield {"Authorization": f"Bearer {issue_refresh_token(user=user).access}"}
+    yield {"Authorization": f"Bearer {start_session(user=user).access}"}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

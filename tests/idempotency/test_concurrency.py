@@ -14,7 +14,7 @@ from idempotency.models import IdempotencyKey
 from journal.models import JournalEntry
 from tests.resilience.http import call
 from tests.resilience.server import app_server, database_url_for_tests
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ TWINS = 8
 @pytest.fixture
 def alice(db):
     user = upsert_user(provider="google", provider_subject="alice")
-    return user, issue_refresh_token(user=user).access
+    return user, start_session(user=user).access
 
 
 def send_twins(base_url, token, method, path, key, body):

@@ -12,7 +12,7 @@ from config.database import DB_REPLICA_1
 from ops import pinning
 from ops.shared_state.redis import RedisStore
 from tests.ops.test_router import Queries
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 
@@ -26,7 +26,7 @@ class SignedInClient(APIClient):
 def client_of(subject: str) -> SignedInClient:
     user = upsert_user(provider="google", provider_subject=subject)
     client = SignedInClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_refresh_token(user=user).access}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {start_session(user=user).access}")
     client.user = user
     return client
 

@@ -18,7 +18,7 @@ from config.database import DB_REPLICA_1
 from dbcopy.routers import COPY_SOURCE, ROLLBACK_TARGET
 from journal.models import JournalEntry
 from ops.routers import DatabaseRouter, replica_health, routing_scope
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, DB_REPLICA_1])
 
@@ -108,7 +108,7 @@ def test_reads_inside_a_transaction_stay_on_default(replica):
 def test_a_request_reads_from_the_replica_until_it_writes(replica):
     user = upsert_user(provider="google", provider_subject="dana")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_refresh_token(user=user).access}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {start_session(user=user).access}")
 
     with Queries() as listing:
         assert client.get("/api/v1/journal/entries").status_code == 200

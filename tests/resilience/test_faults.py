@@ -17,7 +17,7 @@ from tests.resilience.server import (
     app_server,
     database_url_for_tests,
 )
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def alice(db):
     user = upsert_user(provider="google", provider_subject="alice")
-    return user, issue_refresh_token(user=user).access
+    return user, start_session(user=user).access
 
 
 def post_entry(base_url, token, content="hello"):

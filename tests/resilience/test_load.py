@@ -12,7 +12,7 @@ from tests.resilience.http import call
 from tests.resilience.server import app_server, database_url_for_tests
 from tokens.models import RefreshToken
 from tokens.selectors import find_valid_refresh_token
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +71,7 @@ def test_fifty_concurrent_clients_get_no_5xx_and_lose_nothing():
         DATABASE_URL=database_url_for_tests(), THROTTLE_REFRESH_RATE="100000/min"
     ) as url:
         clients = [
-            Client(url, users[i % USERS], issue_refresh_token(user=users[i % USERS]), i)
+            Client(url, users[i % USERS], start_session(user=users[i % USERS]), i)
             for i in range(CLIENTS)
         ]
         start = threading.Event()

@@ -41,7 +41,7 @@ def upsert(user, **overrides):
         "event_created": T0,
         **overrides,
     }
-    return services.upsert_active_subscription(**fields)
+    return services.apply_subscription_state(**fields)
 
 
 def process(user_id, **overrides):

@@ -7,7 +7,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tokens.access import CLOCK_SKEW_LEEWAY_SECONDS, encode_access_token, new_jti
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def sign(payload, key=KEY, algorithm="HS256"):
 def claims(user, **overrides):
     """Claims of an access token of a new live session of ``user``."""
     now = int(time.time())
-    session = issue_refresh_token(user=user).session
+    session = start_session(user=user).session
     return {
         "sub": str(user.pk),
         "sid": str(session.pk),

@@ -47,11 +47,11 @@ def test_issue_tokens_finds_an_existing_user(user):
 
 @pytest.mark.django_db
 def test_purge_tokens_reports_what_it_deleted(user):
-    expired = services.issue_refresh_token(user=user)
+    expired = services.start_session(user=user)
     Session.objects.filter(pk=expired.session.pk).update(
         expires_at=timezone.now() - timedelta(days=1)
     )
-    services.issue_refresh_token(user=user)
+    services.start_session(user=user)
     services.revoke_jti(jti="j", user=user, expires_at=timezone.now() - timedelta(seconds=1))
 
     output = run_command("purge_tokens", "--batch-size", "1")

@@ -41,7 +41,7 @@ def race(target, count=THREADS):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_concurrent_rotations_of_one_token_have_exactly_one_winner(user, attempt):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
 
     outcomes = race(lambda: services.rotate_refresh_token(raw_token=pair.refresh))
 
@@ -64,7 +64,7 @@ def test_concurrent_rotations_of_one_token_have_exactly_one_winner(user, attempt
 @pytest.mark.parametrize("attempt", range(3))
 def test_concurrent_retries_within_the_grace_leave_one_valid_pair(user, settings, attempt):
     settings.REFRESH_TOKEN_RETRY_GRACE_SECONDS = 30
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
     services.rotate_refresh_token(raw_token=pair.refresh)  # its answer is lost
 
     outcomes = race(lambda: services.rotate_refresh_token(raw_token=pair.refresh))

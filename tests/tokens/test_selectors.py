@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_find_valid_refresh_token_finds_the_current_token(user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
 
     token = selectors.find_valid_refresh_token(raw_token=pair.refresh)
 
@@ -19,11 +19,11 @@ def test_find_valid_refresh_token_finds_the_current_token(user):
 
 
 def test_find_valid_refresh_token_skips_rotated_revoked_and_expired(user):
-    rotated = services.issue_refresh_token(user=user)
+    rotated = services.start_session(user=user)
     services.rotate_refresh_token(raw_token=rotated.refresh)
-    revoked = services.issue_refresh_token(user=user)
+    revoked = services.start_session(user=user)
     services.revoke_session(user=user, session_id=revoked.session.pk)
-    expired = services.issue_refresh_token(user=user)
+    expired = services.start_session(user=user)
     Session.objects.filter(pk=expired.session.pk).update(expires_at=timezone.now())
 
     for pair in (rotated, revoked, expired):
@@ -39,11 +39,11 @@ def test_is_jti_revoked(user):
 
 
 def test_list_sessions_shows_live_logins_most_recently_used_first(user, other_user):
-    old = services.issue_refresh_token(user=user, fingerprint="old-phone")
-    new = services.issue_refresh_token(user=user, fingerprint="laptop")
-    ended = services.issue_refresh_token(user=user)
+    old = services.start_session(user=user, fingerprint="old-phone")
+    new = services.start_session(user=user, fingerprint="laptop")
+    ended = services.start_session(user=user)
     services.revoke_session(user=user, session_id=ended.session.pk)
-    services.issue_refresh_token(user=other_user)
+    services.start_session(user=other_user)
     services.rotate_refresh_token(raw_token=old.refresh, fingerprint="old-phone")
 
     sessions = selectors.list_sessions(user=user)
@@ -54,7 +54,7 @@ def test_list_sessions_shows_live_logins_most_recently_used_first(user, other_us
 
 
 def test_an_access_token_revoked_on_its_own_is_refused_while_its_session_lives(user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
     claims = decode_access_token(pair.access)
     assert selectors.find_user_of_access_token(claims=claims).access_revoked is False
 

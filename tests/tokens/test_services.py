@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_issue_refresh_token_starts_a_session_and_stores_only_a_hash(user):
-    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+    pair = services.start_session(user=user, fingerprint="device-1")
 
     session = Session.objects.get(user=user)
     assert session.fingerprint == "device-1"
@@ -32,7 +32,7 @@ def test_issue_refresh_token_starts_a_session_and_stores_only_a_hash(user):
 
 
 def test_rotation_issues_a_new_pair_in_the_same_session(user):
-    first = services.issue_refresh_token(user=user)
+    first = services.start_session(user=user)
 
     second = services.rotate_refresh_token(raw_token=first.refresh)
 
@@ -44,7 +44,7 @@ def test_rotation_issues_a_new_pair_in_the_same_session(user):
 
 
 def test_rotation_extends_the_session(user):
-    first = services.issue_refresh_token(user=user)
+    first = services.start_session(user=user)
     Session.objects.filter(pk=first.session.pk).update(
         expires_at=timezone.now() + timedelta(minutes=1)
     )
@@ -69,7 +69,7 @@ def test_rotation_extends_the_session(user):
 
 
 def test_reused_refresh_token_revokes_the_whole_session(user):
-    first = services.issue_refresh_token(user=user)
+    first = services.start_session(user=user)
     second = services.rotate_refresh_token(raw_token=first.refresh)
 
     with pytest.raises(InvalidRefreshToken, match="reused; its session has been revoked"):
@@ -81,8 +81,8 @@ def test_reused_refresh_token_revokes_the_whole_session(user):
 
 
 def test_reuse_leaves_the_users_other_sessions_alive(user):
-    phone = services.issue_refresh_token(user=user)
-    laptop = services.issue_refresh_token(user=user)
+    phone = services.start_session(user=user)
+    laptop = services.start_session(user=user)
     services.rotate_refresh_token(raw_token=phone.refresh)
 
     with pytest.raises(InvalidRefreshToken):
@@ -97,7 +97,7 @@ def test_unknown_refresh_token_is_refused(db):
 
 
 def test_expired_refresh_token_is_refused(user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
     Session.objects.filter(pk=pair.session.pk).update(expires_at=timezone.now())
 
     with pytest.raises(InvalidRefreshToken, match="expired"):
@@ -105,14 +105,14 @@ def test_expired_refresh_token_is_refused(user):
 
 
 def test_refresh_token_bound_to_a_fingerprint_works_with_it(user):
-    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+    pair = services.start_session(user=user, fingerprint="device-1")
 
     assert services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="device-1")
 
 
 @pytest.mark.parametrize("fingerprint", ["device-2", None, ""])
 def test_refresh_with_another_fingerprint_revokes_the_session(user, fingerprint):
-    pair = services.issue_refresh_token(user=user, fingerprint="device-1")
+    pair = services.start_session(user=user, fingerprint="device-1")
 
     with pytest.raises(InvalidRefreshToken, match="another fingerprint; its session has been"):
         services.rotate_refresh_token(raw_token=pair.refresh, fingerprint=fingerprint)
@@ -124,13 +124,13 @@ def test_refresh_with_another_fingerprint_revokes_the_session(user, fingerprint)
 
 
 def test_unbound_refresh_token_ignores_the_fingerprint(user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
 
     assert services.rotate_refresh_token(raw_token=pair.refresh, fingerprint="anything")
 
 
 def test_refresh_of_a_disabled_user_is_refused(user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
     user.is_active = False
     user.save()
 
@@ -139,7 +139,7 @@ def test_refresh_of_a_disabled_user_is_refused(user):
 
 
 def test_revoke_refresh_token_ends_its_session_for_its_owner_only(user, other_user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
 
     assert services.revoke_refresh_token(user=other_user, raw_token=pair.refresh) is False
     assert find_valid_refresh_token(raw_token=pair.refresh) is not None
@@ -149,7 +149,7 @@ def test_revoke_refresh_token_ends_its_session_for_its_owner_only(user, other_us
 
 
 def test_revoke_session_of_another_user_is_not_found(user, other_user):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
 
     with pytest.raises(SessionNotFound):
         services.revoke_session(user=other_user, session_id=pair.session.pk)
@@ -160,19 +160,19 @@ def test_revoke_session_of_another_user_is_not_found(user, other_user):
 
 
 def test_revoke_all_refresh_tokens_for_user_spares_other_users(user, other_user):
-    mine = [services.issue_refresh_token(user=user) for _ in range(3)]
-    theirs = services.issue_refresh_token(user=other_user)
+    mine = [services.start_session(user=user) for _ in range(3)]
+    theirs = services.start_session(user=other_user)
 
-    assert services.revoke_all_refresh_tokens_for_user(user=user) == 3
+    assert services.revoke_sessions_of_user(user=user) == 3
 
     assert all(find_valid_refresh_token(raw_token=p.refresh) is None for p in mine)
     assert find_valid_refresh_token(raw_token=theirs.refresh) is not None
 
 
 def test_revoke_sessions_ends_the_given_sessions(user, other_user):
-    a = services.issue_refresh_token(user=user)
-    b = services.issue_refresh_token(user=other_user)
-    c = services.issue_refresh_token(user=user)
+    a = services.start_session(user=user)
+    b = services.start_session(user=other_user)
+    c = services.start_session(user=user)
 
     assert services.revoke_sessions(session_ids=[a.session.pk, b.session.pk]) == 2
 
@@ -190,8 +190,8 @@ def test_revoke_jti_twice_is_harmless(user):
 
 
 def test_logout_ends_the_access_token_with_its_session(user):
-    pair = services.issue_refresh_token(user=user)
-    other = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
+    other = services.start_session(user=user)
 
     services.logout(user=user, claims=decode_access_token(pair.access))
 
@@ -202,7 +202,7 @@ def test_logout_ends_the_access_token_with_its_session(user):
 
 
 def test_logout_all_ends_every_session(user):
-    pairs = [services.issue_refresh_token(user=user) for _ in range(2)]
+    pairs = [services.start_session(user=user) for _ in range(2)]
 
     services.logout_all(user=user, claims=decode_access_token(pairs[0].access))
 
@@ -214,8 +214,8 @@ def test_logout_all_ends_every_session(user):
 
 def test_purge_deletes_only_expired_sessions_and_jtis_in_batches(user):
     now = timezone.now()
-    expired = [services.issue_refresh_token(user=user) for _ in range(5)]
-    live = services.issue_refresh_token(user=user)
+    expired = [services.start_session(user=user) for _ in range(5)]
+    live = services.start_session(user=user)
     Session.objects.filter(pk__in=[p.session.pk for p in expired]).update(
         expires_at=now - timedelta(seconds=1)
     )
@@ -235,7 +235,7 @@ def test_purge_deletes_only_expired_sessions_and_jtis_in_batches(user):
 
 
 def test_purge_removes_rotated_tokens_older_than_the_refresh_lifetime(user, settings):
-    pair = services.issue_refresh_token(user=user)
+    pair = services.start_session(user=user)
     raw = pair.refresh
     for _ in range(3):
         raw = services.rotate_refresh_token(raw_token=raw).refresh

@@ -7,7 +7,7 @@ from django.forms import ValidationError
 from accounts.services import upsert_user
 from ops.commands import OperatorCommand
 from ops.text import is_storable_text
-from tokens.services import issue_refresh_token
+from tokens.services import start_session
 
 
 class Command(OperatorCommand):
@@ -37,7 +37,7 @@ class Command(OperatorCommand):
         user = upsert_user(provider=provider, provider_subject=subject, email=email)
         if not user.is_active:
             raise CommandError(f"user {user.pk} is disabled")
-        pair = issue_refresh_token(user=user)
+        pair = start_session(user=user)
         self.stdout.write(
             json.dumps({"user_id": str(user.pk), "access": pair.access, "refresh": pair.refresh})
         )
