@@ -5,8 +5,8 @@ Replays read each changed row's current state, so they are idempotent and need n
 import sqlite3
 from collections import defaultdict
 
+from dbcopy.sql import quote
 from dbcopy.tables import Table
-from dbcopy.values import quote
 
 CHANGE_TABLE = "dbcopy_change"
 

@@ -21,12 +21,13 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from dbcopy import sqlite
 from dbcopy.capture import CHANGE_TABLE
+from dbcopy.chunks import FETCH_ROWS
 from dbcopy.exceptions import CopyRefused
 from dbcopy.invariants import declared
 from dbcopy.plan import applied_migrations
 from dbcopy.postgres import non_empty_tables
-from dbcopy.tables import Table, copied_tables
-from dbcopy.values import FETCH_ROWS, quote, sqlite_canonical, to_postgres_converter
+from dbcopy.sql import quote
+from dbcopy.tables import Column, Table, copied_tables
 from ops.budget import budget_problem
 from ops.pooler import statement_timeout_problem
 from ops.text import first_line
@@ -45,7 +46,7 @@ COPY_TO_READ_RATIO = 4.0
 CUTOVER_BASE_PAUSE_SECONDS = 0.2
 WRITE_RATE_WINDOW_SECONDS = 1.0
 
-# A reason of ``dbcopy.values``' checks -> its check id.
+# A reason of ``dbcopy.kinds``' checks -> its check id.
 VALUE_CHECKS = (
     ("longer than the column's", "value.too_long"),
     ("holds a NUL", "value.nul"),
@@ -171,12 +172,10 @@ def _unique_column_sets(table: Table) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(sets))
 
 
-def _as_postgres_compares(column: str, kind: str) -> str:
+def _as_postgres_compares(column: Column) -> str:
     """A column's value as PostgreSQL compares it: a ``uuid`` whatever its case or dashes,
     else the text the verification compares."""
-    if kind == "uuid":
-        return f"lower(replace({quote(column)}, '-', ''))"
-    return sqlite_canonical(column, kind)
+    return column.value_kind.as_postgres_compares(quote(column.name))
 
 
 def _collisions(source: sqlite3.Connection, tables: list[Table]):
@@ -186,9 +185,9 @@ def _collisions(source: sqlite3.Connection, tables: list[Table]):
     index lacks (``PRAGMA quick_check`` does not compare them) is still counted, as the copy
     reads it and PostgreSQL's rebuilt index refuses it."""
     for table in tables:
-        kinds = {c.name: c.kind for c in table.columns}
+        by_name = {c.name: c for c in table.columns}
         for columns in _unique_column_sets(table):
-            canonical = ", ".join(_as_postgres_compares(c, kinds[c]) for c in columns)
+            canonical = ", ".join(_as_postgres_compares(by_name[c]) for c in columns)
             not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
             rows = source.execute(
                 f"SELECT min({quote(table.pk)}), count(*) FROM {quote(table.name)} NOT INDEXED"
@@ -380,7 +379,7 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
         if not count:
             continue
         converters = [
-            (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
+            (i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)
         ]
         columns = ", ".join(quote(c) for c in table.column_names)
         started = time.perf_counter()

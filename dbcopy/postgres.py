@@ -10,20 +10,12 @@ from contextlib import contextmanager
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dbcopy.checksums import canonical_select, pg_hash_sql, row_bytes, row_hash
+from dbcopy.chunks import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks
 from dbcopy.exceptions import BadValue, CopyRefused
+from dbcopy.kinds import pg_problem
+from dbcopy.sql import quote
 from dbcopy.tables import MIGRATE_CREATED_TABLES, Table
-from dbcopy.values import (
-    FETCH_ROWS,
-    PG_ARRAY_TYPES,
-    canonical_select,
-    key_chunks,
-    pg_hash_sql,
-    pg_problem,
-    pg_to_sqlite_select,
-    quote,
-    row_bytes,
-    row_hash,
-)
 
 
 def target() -> BaseDatabaseWrapper:
@@ -76,7 +68,7 @@ def count(pg, table: Table) -> int:
 def read_rows(pg, table: Table) -> Iterator[list]:
     """The table's rows in batches, each value as Django stores it in SQLite (built by
     PostgreSQL), through a server-side cursor."""
-    selects = ", ".join(pg_to_sqlite_select(c.name, c.kind) for c in table.columns)
+    selects = ", ".join(c.value_kind.pg_to_sqlite_select(quote(c.name)) for c in table.columns)
     with pg.cursor(name=f"read_{table.name}") as cursor:
         cursor.itersize = FETCH_ROWS
         cursor.execute(f"SELECT {selects} FROM {quote(table.name)}")

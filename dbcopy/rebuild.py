@@ -9,8 +9,8 @@ from django.apps import apps
 from django.core.management.color import no_style
 
 from dbcopy.exceptions import CopyFailed
+from dbcopy.sql import quote
 from dbcopy.tables import Table
-from dbcopy.values import quote
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dbcopy.copy import CopyReport
 from dbcopy.exceptions import CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.routers import ROLLBACK_TARGET
+from dbcopy.sql import quote
 from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
 from dbcopy.tables import copied_tables
-from dbcopy.values import quote, to_sqlite_converter
 from dbcopy.verify import verify_tables
 
 
@@ -126,7 +126,7 @@ def _copy_table(pg, writer, table, progress: Progress) -> int:
         f"INSERT INTO {quote(table.name)} ({columns}) "
         f"VALUES ({', '.join('?' * len(table.columns))})"
     )
-    converters = [(i, f) for i, c in enumerate(table.columns) if (f := to_sqlite_converter(c.kind))]
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_sqlite)]
     done = 0
     for batch in postgres.read_rows(pg, table):
         if converters:

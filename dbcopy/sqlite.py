@@ -14,19 +14,14 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 from django.utils.connection import ConnectionDoesNotExist
 
+from dbcopy.checksums import canonical_select, row_bytes, row_hash
+from dbcopy.chunks import FETCH_ROWS, key_chunks
 from dbcopy.exceptions import BadValue, CopyRefused
+from dbcopy.json_text import json_problem
+from dbcopy.kinds import sqlite_problem
 from dbcopy.routers import COPY_SOURCE
+from dbcopy.sql import quote
 from dbcopy.tables import Table
-from dbcopy.values import (
-    FETCH_ROWS,
-    canonical_select,
-    json_problem,
-    key_chunks,
-    quote,
-    row_bytes,
-    row_hash,
-    sqlite_problem,
-)
 from ops.databases import sqlite_config
 
 HEADER = b"SQLite format 3\x00"
@@ -119,7 +114,7 @@ def unreadable_values(conn: sqlite3.Connection, table: Table, keys=None) -> Iter
 def table_sum(
     conn: sqlite3.Connection, table: Table, on_rows: Callable[[int], None] = lambda n: None
 ) -> tuple[int, int]:
-    """(rows, checksum) of the table: the sum of every row's hash (``dbcopy.values``)."""
+    """(rows, checksum) of the table: the sum of every row's hash (``dbcopy.checksums``)."""
     select, others = canonical_select(table, "sqlite")
     cursor = conn.execute(f"SELECT {select} FROM {quote(table.name)}")
     rows = total = 0
@@ -194,7 +189,7 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
                         yield BadValue(table.name, table.pk, column.name, row[0], value, why)
         # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses;
         # every text and JSON column of the table in one read.
-        texts = [c for c in table.columns if c.kind in ("text", "json")]
+        texts = [c for c in table.columns if c.value_kind.textual]
         if not texts:
             continue
         blobs = ", ".join(
@@ -204,7 +199,7 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
         rows = conn.execute(
             f"SELECT {pk}, {blobs} FROM {quote(table.name)} WHERE 1{where}{order}", params
         )
-        has_json = any(c.kind == "json" for c in texts)
+        has_json = any(c.value_kind.json_text for c in texts)
         while batch := rows.fetchmany(FETCH_ROWS):
             if not has_json and _all_utf8(batch):
                 continue
@@ -219,7 +214,7 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
                             table.name, table.pk, column.name, key, value, "text that is not UTF-8"
                         )
                         continue
-                    if column.kind == "json" and (why := json_problem(text)):
+                    if column.value_kind.json_text and (why := json_problem(text)):
                         yield BadValue(table.name, table.pk, column.name, key, text, why)
 
 

@@ -1,5 +1,5 @@
 """The stream step: rows read from SQLite go into PostgreSQL through COPY, each value
-converted where COPY's input differs from what SQLite holds (``dbcopy.values``). A row
+converted where COPY's input differs from what SQLite holds (``dbcopy.kinds``). A row
 PostgreSQL refuses is named by table, column and key, searched for in the source.
 
 psycopg's queued writer sends to the server from a thread of its own while this one reads
@@ -15,10 +15,11 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dbcopy import sqlite
+from dbcopy.chunks import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks
 from dbcopy.exceptions import CopyFailed
 from dbcopy.progress import Progress
+from dbcopy.sql import quote
 from dbcopy.tables import Table
-from dbcopy.values import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks, quote, to_postgres_converter
 from ops.text import first_line
 
 
@@ -34,9 +35,7 @@ def _copy_rows(
     chunks of the same table, for the progress display). ``emptied``: the table was
     truncated in this transaction, so the rows go in frozen."""
     started = done
-    converters = [
-        (i, f) for i, c in enumerate(table.columns) if (f := to_postgres_converter(c.kind))
-    ]
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)]
     writer = QueuedLibpqWriter(cursor) if emptied else None  # a whole table: worth a thread
     with cursor.copy(_copy_statement(table, freeze=emptied), writer=writer) as copy:
         write_row = copy.write_row

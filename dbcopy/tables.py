@@ -7,6 +7,7 @@ from django.apps import apps
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from dbcopy.exceptions import UnsupportedColumn
+from dbcopy.kinds import VALUE_KINDS, ValueKind
 
 # Django's internal field types, grouped by how their values are stored and compared.
 KINDS = {
@@ -58,6 +59,10 @@ class Column:
     max_length: int | None = None
     bounds: tuple[int, int] | None = None
 
+    @property
+    def value_kind(self) -> ValueKind:
+        return VALUE_KINDS[self.kind]
+
 
 @dataclass(frozen=True)
 class Table:
@@ -79,8 +84,7 @@ class Table:
     def key_text(self, value) -> str:
         """A primary key as text, the same from either engine (UUIDs without dashes, as
         SQLite holds them)."""
-        text = str(value)
-        return text.replace("-", "") if self.pk_kind == "uuid" else text
+        return VALUE_KINDS[self.pk_kind].key_text(str(value))
 
 
 def _column(field) -> Column:
@@ -94,7 +98,7 @@ def _column(field) -> Column:
     return Column(
         name,
         kind,
-        max_length=field.max_length if kind == "text" else None,
+        max_length=field.max_length if VALUE_KINDS[kind].bounded_length else None,
         bounds=BaseDatabaseOperations.integer_field_ranges.get(internal),
     )
 

@@ -3,7 +3,7 @@ a SQLite file and PostgreSQL, then the invariants (``dbcopy.invariants``) on the
 that was written.
 
 The checksum of a table is the sum of a 64-bit hash of each row's canonical text (see
-``dbcopy.values``), so it does not depend on row order. A thread reads and hashes the SQLite
+``dbcopy.checksums``), so it does not depend on row order. A thread reads and hashes the SQLite
 side while PostgreSQL sums its side in SQL and checks the invariants, in the transaction of
 the connection given (so a copy verifies what it is about to commit).
 """

@@ -1,0 +1,18 @@
+"""How much the copy reads or writes per round trip."""
+
+from collections.abc import Iterable, Iterator
+
+# Rows fetched per round trip while streaming a table, and keys per statement when rows are
+# read or deleted by key (a catch-up, a row comparison, the search for a wrong value).
+FETCH_ROWS = 5000
+KEY_CHUNK = 500
+
+# The array type a chunk of keys of each kind is sent to PostgreSQL as.
+PG_ARRAY_TYPES = {"int": "bigint[]", "uuid": "uuid[]", "text": "text[]"}
+
+
+def key_chunks(keys: Iterable) -> Iterator[list]:
+    """Keys KEY_CHUNK at a time, one statement each."""
+    keys = list(keys)
+    for start in range(0, len(keys), KEY_CHUNK):
+        yield keys[start : start + KEY_CHUNK]
