@@ -10,11 +10,13 @@ from dj_database_url import DBConfig
 from django.db import DEFAULT_DB_ALIAS
 
 from config.env import ConfigError
-from ops.databases import POOLER_NONE, POOLER_PGBOUNCER, SQLITE_ENGINE, sqlite_config
-
-# Read replicas are replica_1, replica_2, ... in the order of DATABASE_REPLICA_URLS.
-DB_REPLICA_PREFIX = "replica_"
-DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
+from ops.databases import (
+    DB_REPLICA_PREFIX,
+    POOLER_NONE,
+    POOLER_PGBOUNCER,
+    SQLITE_ENGINE,
+    sqlite_config,
+)
 
 # A lost pooled connection is retried for as long as a request waits for one, plus this.
 RECONNECT_GRACE_SECONDS = 2

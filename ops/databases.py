@@ -16,6 +16,10 @@ POOLERS = (POOLER_NONE, POOLER_PGBOUNCER)
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 
+# Read replicas are replica_1, replica_2, ... in the order of DATABASE_REPLICA_URLS.
+DB_REPLICA_PREFIX = "replica_"
+DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
+
 
 def sqlite_config(path: Path) -> DBConfig:
     """SQLite tuned for a small server: WAL so readers never block the writer, a busy

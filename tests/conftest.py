@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.identity import forget_provider_keys
 from accounts.services import upsert_user
-from config.database import DB_REPLICA_1
+from ops.databases import DB_REPLICA_1
 from ops.routers import replica_health
 from ops.shared_state import shared_state
 from tests.idp import IdentityProvider

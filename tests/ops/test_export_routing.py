@@ -5,8 +5,8 @@ behind when it ends after the request."""
 import pytest
 from django.db import DEFAULT_DB_ALIAS
 
-from config.database import DB_REPLICA_1
 from ops import pinning, routers
+from ops.databases import DB_REPLICA_1
 from tests.ops.test_read_pinning import ENTRIES, client_of, entry_reads
 from tests.ops.test_router import Queries
 

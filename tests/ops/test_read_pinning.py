@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import upsert_user
-from config.database import DB_REPLICA_1
 from ops import pinning
+from ops.databases import DB_REPLICA_1
 from ops.shared_state.redis import RedisStore
 from tests.ops.test_router import Queries
 from tokens.services import start_session

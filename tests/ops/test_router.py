@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import upsert_user
-from config.database import DB_REPLICA_1
 from dbcopy.routers import COPY_SOURCE, ROLLBACK_TARGET
 from journal.models import JournalEntry
+from ops.databases import DB_REPLICA_1
 from ops.routers import DatabaseRouter, replica_health, routing_scope
 from tokens.services import start_session
 
