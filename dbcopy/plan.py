@@ -6,7 +6,7 @@ The pipeline, one module per step: plan -> stream (rows into PostgreSQL) -> rebu
 indexes, foreign keys) -> verify; then, online: capture (triggers on the source) -> catchup
 (replay what changed) -> cutover (pause writes, replay the rest); and rollback (PostgreSQL
 back into a new SQLite file). ``dbcopy.sqlite`` and ``dbcopy.postgres`` are the two engines'
-sides, mirrored; ``dbcopy.copy`` runs the steps for the commands.
+sides, mirrored; ``dbcopy.steps`` runs the steps for the commands.
 """
 
 import sqlite3

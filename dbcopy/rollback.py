@@ -9,12 +9,12 @@ from pathlib import Path
 from django.core.management import call_command
 
 from dbcopy import postgres
-from dbcopy.copy import CopyReport
 from dbcopy.exceptions import CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.routers import ROLLBACK_TARGET
 from dbcopy.sql import quote
 from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
+from dbcopy.steps import CopyReport
 from dbcopy.tables import copied_tables
 from dbcopy.verify import verify_tables
 

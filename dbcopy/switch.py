@@ -24,12 +24,12 @@ from django.conf import settings
 
 from dbcopy import postgres
 from dbcopy.catchup import CatchUpReport
-from dbcopy.copy import CopyReport
 from dbcopy.cutover import catch_up_while_writing, final_replay
 from dbcopy.exceptions import CopyFailed, CopyRefused, MoveStuck
 from dbcopy.plan import prepare
 from dbcopy.progress import Progress
 from dbcopy.rollback import create_rollback_file, fill_rollback_file, remove_rollback_file
+from dbcopy.steps import CopyReport
 from dbcopy.target import remove_target, sqlite_url, write_target
 from dbcopy.verify import VerifyReport
 from ops import gunicorn_control, maintenance

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.models import CaptureMark
 from journal.models import JournalEntry
 from subscriptions.models import SubscriptionEvent
@@ -130,7 +130,7 @@ def test_copy_from_sqlite_names_the_bad_value_and_copies_nothing(source, bad):
 def test_verify_copy_names_the_bad_value(source, bad):
     table, column, value, reason = bad
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     key = hand_edit(source, table, column, value)
 
     message = one_line_failure("verify_copy", str(source))
@@ -142,7 +142,7 @@ def test_verify_copy_names_the_bad_value(source, bad):
 def test_catch_up_names_the_bad_value_and_replays_nothing(source, bad):
     table, column, value, reason = bad
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    steps.copy_sqlite_to_postgres(source, capture_changes=True)
     mark = CaptureMark.objects.get().last_seq
     user = User.objects.order_by("pk").first()
     User.objects.using(FILL).filter(pk=user.pk).update(display_name="renamed on the source")
@@ -168,7 +168,7 @@ PG_BAD_TIMES = {
 def test_copy_to_sqlite_names_the_bad_value_and_leaves_no_file(source, tmp_path, bad):
     value, reason = bad
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     session = Session.objects.order_by("pk").first()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -188,7 +188,7 @@ def test_copy_to_sqlite_names_the_bad_value_and_leaves_no_file(source, tmp_path,
 
 def test_verify_copy_of_invalid_json_exits_with_one_line_and_no_traceback(source):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     event = SubscriptionEvent.objects.order_by("pk").first()
     hand_edit(source, "subscriptions_subscriptionevent", "payload", "{not json")
 

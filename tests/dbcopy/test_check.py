@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.check import check_copy
 from journal.models import JournalEntry
 from tests.dbcopy.conftest import FILL
@@ -100,7 +100,7 @@ def test_the_check_and_the_copy_name_the_same_value(source, bad):
 
 def test_a_target_holding_data_is_reported(source):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
 
     report = check_copy(source)
 
@@ -109,7 +109,7 @@ def test_a_target_holding_data_is_reported(source):
 
 def test_with_capture_on_the_forecast_gives_the_write_rate_and_the_pause(source):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    steps.copy_sqlite_to_postgres(source, capture_changes=True)
     User.objects.all().delete()  # an empty target again; the triggers stay on the source
 
     report = check_copy(source)

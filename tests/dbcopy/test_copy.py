@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.exceptions import CopyRefused
 from dbcopy.progress import Progress
 from journal.models import JournalEntry
@@ -35,7 +35,7 @@ def target_snapshot():
 def test_copy_moves_every_row_and_value_exactly(source):
     fill(FILL)
 
-    report = copy.copy_sqlite_to_postgres(source)
+    report = steps.copy_sqlite_to_postgres(source)
 
     assert report.verification.ok
     assert differences(FILL, "default") == {}
@@ -47,7 +47,7 @@ def test_copy_moves_every_row_and_value_exactly(source):
 def test_ids_pointing_at_migrate_created_rows_stay_right(source):
     users = fill(FILL)
 
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
 
     user = User.objects.get(pk=users[0].pk)
     assert [p.codename for p in user.user_permissions.all()] == ["view_journalentry"]
@@ -59,14 +59,14 @@ def test_large_texts_are_copied_whole(source):
     content = ("\u00e9\t\\N\n" * 300_000)[:1_000_000]
     add_entry(FILL, user_id=user.pk, content=content)
 
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
 
     assert JournalEntry.objects.get(user=user).content == content
 
 
 def test_sequences_continue_after_the_copied_ids(source):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     highest_event = SubscriptionEvent.objects.order_by("-pk").first().pk
 
     event = SubscriptionEvent.objects.create(
@@ -93,7 +93,7 @@ def test_sequences_continue_after_the_copied_ids(source):
 
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(CopyRefused, match="no such file"):
-        copy.copy_sqlite_to_postgres(tmp_path / "nope.sqlite3")
+        steps.copy_sqlite_to_postgres(tmp_path / "nope.sqlite3")
 
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
@@ -102,7 +102,7 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     before = target_snapshot()
 
     with pytest.raises(CopyRefused, match="not a SQLite database"):
-        copy.copy_sqlite_to_postgres(path)
+        steps.copy_sqlite_to_postgres(path)
 
     assert target_snapshot() == before
 
@@ -117,7 +117,7 @@ def test_a_source_with_a_migration_the_target_lacks_is_refused(source):
     before = target_snapshot()
 
     with pytest.raises(CopyRefused) as refused:
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
     assert str(refused.value) == (
         "migration journal.0099_future is applied on the source but not on the target: "
@@ -131,7 +131,7 @@ def test_a_source_behind_the_target_is_refused(source):
         conn.execute("DELETE FROM django_migrations WHERE app = 'dbcopy'")
 
     with pytest.raises(CopyRefused, match="dbcopy.0001_initial is applied on the target but not"):
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
 
 def test_a_target_holding_data_is_refused_without_truncate(source, user):
@@ -139,10 +139,10 @@ def test_a_target_holding_data_is_refused_without_truncate(source, user):
     before = target_snapshot()
 
     with pytest.raises(CopyRefused, match="already holds data .*use --truncate"):
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
     assert target_snapshot() == before
-    copy.copy_sqlite_to_postgres(source, truncate=True)
+    steps.copy_sqlite_to_postgres(source, truncate=True)
     assert differences(FILL, "default") == {}
     assert not User.objects.filter(pk=user.pk).exists()
 
@@ -162,7 +162,7 @@ def test_an_interrupted_copy_leaves_the_target_as_it_was(source):
     before = target_snapshot()
 
     with pytest.raises(RuntimeError, match="interrupted"):
-        copy.copy_sqlite_to_postgres(source, progress=FailHalfway())
+        steps.copy_sqlite_to_postgres(source, progress=FailHalfway())
 
     assert target_snapshot() == before
     assert not JournalEntry.objects.exists()
@@ -181,7 +181,7 @@ def test_a_source_with_a_broken_foreign_key_fails_and_leaves_nothing(source):
         conn.execute("UPDATE journal_journalentry SET user_id = 'ffffffffffffffffffffffffffffffff'")
 
     with pytest.raises(Exception, match="foreign key"):
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
     assert not User.objects.exists()
 

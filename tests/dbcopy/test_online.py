@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import capture, catchup, copy, sqlite
+from dbcopy import capture, catchup, sqlite, steps
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.exceptions import CopyRefused
 from dbcopy.sqlite import close_alias, open_writable, register_sqlite_alias
@@ -95,19 +95,19 @@ def test_online_copy_with_a_live_writer_catches_up_and_verifies(source):
     assert writer.started_writing.wait(30)
 
     before_copy = writer.writes
-    report = copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    report = steps.copy_sqlite_to_postgres(source, capture_changes=True)
     during_copy = writer.writes - before_copy
-    first = copy.catch_up(source)  # the writer is still going
+    first = steps.catch_up(source)  # the writer is still going
     writer.stop.set()
     writer.join(30)
-    final = copy.catch_up(source)  # what maintenance mode would make the last one
+    final = steps.catch_up(source)  # what maintenance mode would make the last one
 
     assert writer.error is None
     assert report.verification.ok
     assert during_copy > 0, "the writer must have written while the copy ran"
     assert first.changed_keys > 0
     assert final.mark >= first.mark
-    assert copy.verify_copy(source).ok
+    assert steps.verify_copy(source).ok
     assert differences(FILL, "default") == {}
     # Sequences moved past the ids the catch-ups wrote.
     assert SubscriptionEvent.objects.create(
@@ -122,7 +122,7 @@ def test_online_copy_with_a_live_writer_catches_up_and_verifies(source):
 
 def test_catch_up_replays_inserts_updates_and_deletes(source):
     users = fill(FILL, users=2)
-    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    steps.copy_sqlite_to_postgres(source, capture_changes=True)
     doomed = JournalEntry.objects.using(FILL).filter(user_id=users[0].pk).first()
     changed = JournalEntry.objects.using(FILL).filter(user_id=users[1].pk).first()
     remove_entry(FILL, entry_id=doomed.pk)
@@ -131,7 +131,7 @@ def test_catch_up_replays_inserts_updates_and_deletes(source):
     Session.objects.using(FILL).filter(user_id=users[0].pk).delete()
     User.objects.using(FILL).filter(pk=users[0].pk).update(display_name="renamed")
 
-    report = copy.catch_up(source)
+    report = steps.catch_up(source)
 
     assert not JournalEntry.objects.filter(pk=doomed.pk).exists()
     assert JournalEntry.objects.get(pk=changed.pk).content == "changed"
@@ -144,16 +144,16 @@ def test_catch_up_replays_inserts_updates_and_deletes(source):
     assert JournalUsage.objects.get(pk=users[0].pk).entries == 3
     assert differences(FILL, "default") == {}
     # Replaying again finds nothing new and changes nothing.
-    again = copy.catch_up(source)
+    again = steps.catch_up(source)
     assert again.changed_keys == 0
     assert differences(FILL, "default") == {}
 
 
 def test_stop_capture_removes_the_triggers_and_the_change_table(source):
     fill(FILL, users=1)
-    copy.copy_sqlite_to_postgres(source, capture_changes=True)
+    steps.copy_sqlite_to_postgres(source, capture_changes=True)
 
-    copy.stop_capture(source)
+    steps.stop_capture(source)
 
     with sqlite3.connect(source) as conn:
         leftovers = conn.execute(
@@ -162,7 +162,7 @@ def test_stop_capture_removes_the_triggers_and_the_change_table(source):
         ).fetchall()
     assert leftovers == []
     with pytest.raises(CopyRefused, match="no change capture"):
-        copy.catch_up(source)
+        steps.catch_up(source)
     assert CHANGE_TABLE == "dbcopy_change"
 
 

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.exceptions import CopyRefused
 from dbcopy.rollback import copy_postgres_to_sqlite
 
@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def test_missing_source_is_refused(tmp_path):
     with pytest.raises(CopyRefused, match="nope.sqlite3: no such file"):
-        copy.copy_sqlite_to_postgres(tmp_path / "nope.sqlite3")
+        steps.copy_sqlite_to_postgres(tmp_path / "nope.sqlite3")
 
 
 def test_a_directory_is_not_a_source(tmp_path):
     with pytest.raises(CopyRefused, match="not a file"):
-        copy.verify_copy(tmp_path)
+        steps.verify_copy(tmp_path)
 
 
 @pytest.mark.parametrize("content", [b"", b"hello, I am text", b"SQLite format 2\x00 and more"])
@@ -28,7 +28,7 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path, content):
     path.write_bytes(content)
 
     with pytest.raises(CopyRefused, match="not a SQLite database"):
-        copy.copy_sqlite_to_postgres(path)
+        steps.copy_sqlite_to_postgres(path)
 
 
 @pytest.mark.sqlite_only
@@ -36,7 +36,7 @@ def test_a_target_that_is_not_postgres_is_refused(migrated_sqlite, tmp_path):
     assert connection.vendor == "sqlite"
 
     with pytest.raises(CopyRefused, match="the target must be PostgreSQL"):
-        copy.copy_sqlite_to_postgres(migrated_sqlite)
+        steps.copy_sqlite_to_postgres(migrated_sqlite)
     with pytest.raises(CopyRefused, match="the target must be PostgreSQL"):
         copy_postgres_to_sqlite(tmp_path / "back.sqlite3")
     assert not (tmp_path / "back.sqlite3").exists()

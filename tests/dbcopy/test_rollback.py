@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.exceptions import CopyRefused
 from dbcopy.rollback import copy_postgres_to_sqlite
 from journal import services as journal_services
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 
 def test_rollback_keeps_writes_made_after_cutover(source, tmp_path, sqlite_alias):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     user = User.objects.order_by("pk").first()
     journal_services.insert_journal_entry(user=user, content="written on PostgreSQL \u2713")
     token_services.start_session(user=user, fingerprint="after cutover")
@@ -41,11 +41,11 @@ def test_rollback_keeps_writes_made_after_cutover(source, tmp_path, sqlite_alias
 
 def test_a_rollback_file_can_be_copied_forward_again(source, tmp_path):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     back = tmp_path / "rollback.sqlite3"
     copy_postgres_to_sqlite(back)
 
-    report = copy.copy_sqlite_to_postgres(back, truncate=True)
+    report = steps.copy_sqlite_to_postgres(back, truncate=True)
 
     assert report.verification.ok
     assert differences(FILL, "default") == {}
@@ -58,7 +58,7 @@ def test_rollback_refuses_an_existing_file(source, tmp_path):
 
 def test_rollback_command_reports_and_verifies(source, tmp_path, capsys):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
 
     call_command("copy_to_sqlite", str(tmp_path / "back.sqlite3"))
 

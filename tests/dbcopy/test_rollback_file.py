@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.rollback import copy_postgres_to_sqlite
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import fill
@@ -21,7 +21,7 @@ def mode(path) -> int:
 
 def test_the_rollback_file_is_readable_by_its_owner_only(source, tmp_path):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     back = tmp_path / "rollback.sqlite3"
     old_umask = os.umask(0o022)  # a shell's usual umask would make it 0644
     try:

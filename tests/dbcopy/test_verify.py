@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import F
 
 from accounts.models import User
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.exceptions import VerificationFailed
 from journal.models import JournalEntry, JournalUsage
 from tests.dbcopy.conftest import FILL
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def copied(source):
     fill(FILL)
-    copy.copy_sqlite_to_postgres(source)
+    steps.copy_sqlite_to_postgres(source)
     return source
 
 
@@ -134,7 +134,7 @@ def test_a_source_with_a_wrong_usage_row_is_not_copied(source):
     JournalUsage.objects.using(FILL).filter(pk=users[2].pk).update(entries=1)
 
     with pytest.raises(VerificationFailed, match=f"invariant broken: 2 {USAGE_BROKEN}"):
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
     assert not User.objects.exists()
 
@@ -151,7 +151,7 @@ def test_a_subscription_in_a_state_the_webhook_never_writes_is_not_copied(source
         VerificationFailed,
         match="invariant broken: 1 subscriptions whose status is not one the webhook writes",
     ):
-        copy.copy_sqlite_to_postgres(source)
+        steps.copy_sqlite_to_postgres(source)
 
     assert not User.objects.exists()
 
@@ -180,7 +180,7 @@ def test_times_verify_whatever_their_fraction(source, stored):
     with sqlite3.connect(source) as conn:
         conn.execute("UPDATE journal_journalentry SET created_at = ?", [stored])
 
-    report = copy.copy_sqlite_to_postgres(source)
+    report = steps.copy_sqlite_to_postgres(source)
 
     assert report.verification.ok
     assert {e.created_at.isoformat(" ") for e in JournalEntry.objects.all()} == {stored + "+00:00"}
@@ -192,7 +192,7 @@ def test_users_who_deleted_all_their_entries_verify(source):
         remove_entry(FILL, entry_id=entry.pk)
     assert JournalUsage.objects.using(FILL).get(pk=users[0].pk).entries == 0
 
-    report = copy.copy_sqlite_to_postgres(source)
+    report = steps.copy_sqlite_to_postgres(source)
 
     assert report.verification.ok
 
@@ -209,7 +209,7 @@ def test_a_user_with_several_entitled_subscriptions_verifies(source):
         ).fetchone()
     assert (owners, active) == (1, 3)
 
-    report = copy.copy_sqlite_to_postgres(source)
+    report = steps.copy_sqlite_to_postgres(source)
 
     assert report.verification.ok
     assert differences(FILL, "default") == {}
@@ -233,7 +233,7 @@ def test_any_json_spelling_verifies_after_the_copy(source, payload):
             [payload],
         )
 
-    report = copy.copy_sqlite_to_postgres(source)
+    report = steps.copy_sqlite_to_postgres(source)
 
     assert report.verification.ok
     assert differences(FILL, "default") == {}

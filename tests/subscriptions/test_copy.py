@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.rollback import copy_postgres_to_sqlite
 from subscriptions.models import SubscriptionEvent
 from tests.dbcopy.conftest import FILL, migrated_sqlite, source, sqlite_alias  # noqa: F401
@@ -25,7 +25,7 @@ def test_an_event_without_its_payload_is_copied_both_ways(source, tmp_path, sqli
         created=datetime(2026, 12, 1, tzinfo=UTC),
     )
 
-    forward = copy.copy_sqlite_to_postgres(source)
+    forward = steps.copy_sqlite_to_postgres(source)
     back_path = tmp_path / "back.sqlite3"
     backward = copy_postgres_to_sqlite(back_path)
 

@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.check import CheckReport, check_copy
 from dbcopy.cutover import cutover as run_cutover
 from dbcopy.management.commands._common import (
@@ -107,19 +107,19 @@ class Command(OperatorCommand):
         progress = progress_for(self, no_progress=no_progress)
         if stop_capture:
             with one_line_errors(self, unchanged="the source is unchanged"):
-                copy.stop_capture(path)
+                steps.stop_capture(path)
             self.stdout.write(f"change capture removed from {path}")
             return
         if catch_up:
             with one_line_errors(self, unchanged="the target is unchanged"):
-                report = copy.catch_up(path, progress=progress)
+                report = steps.catch_up(path, progress=progress)
             self.stdout.write(_caught_up(report))
             return
         if cutover:
             self._cutover(path, progress, switch=switch)
             return
         with one_line_errors(self, unchanged="the target is unchanged"):
-            report = copy.copy_sqlite_to_postgres(
+            report = steps.copy_sqlite_to_postgres(
                 path, truncate=truncate, capture_changes=capture, progress=progress
             )
         report_verification(self, report.verification)

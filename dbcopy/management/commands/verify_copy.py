@@ -1,4 +1,4 @@
-from dbcopy import copy
+from dbcopy import steps
 from dbcopy.exceptions import VerificationFailed
 from dbcopy.management.commands._common import (
     add_progress_argument,
@@ -22,7 +22,7 @@ class Command(OperatorCommand):
     def handle_command(self, *args, path, no_progress, **options):
         progress = progress_for(self, no_progress=no_progress)
         with one_line_errors(self, unchanged="nothing was changed"):
-            report = copy.verify_copy(path, progress=progress)
+            report = steps.verify_copy(path, progress=progress)
             if not report.ok:
                 raise VerificationFailed(report.failures())
         report_verification(self, report)
