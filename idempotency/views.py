@@ -28,10 +28,10 @@ from idempotency.exceptions import (
     InvalidIdempotencyKey,
 )
 from idempotency.models import IdempotencyKey
+from ops.http import UNSAFE_METHODS
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
 
 
@@ -63,7 +63,7 @@ def replayed_response(answer: IdempotencyKey) -> HttpResponse:
 
 def request_fingerprint(request) -> Fingerprint | None:
     """The key and what it must be used with, when an unsafe request carries one."""
-    if request.method not in IDEMPOTENT_METHODS:
+    if request.method not in UNSAFE_METHODS:
         return None
     key = request.headers.get(KEY_HEADER)
     if key is None:

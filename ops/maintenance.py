@@ -24,11 +24,11 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 
+from ops.http import SAFE_METHODS
 from ops.responses import error_response
 
 logger = logging.getLogger(__name__)
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Without an expected end (or past it), a client is told to come back after as long as
 # maintenance has lasted so far (a pause is likely to go on about as long as it has), within
 # these bounds.

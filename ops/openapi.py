@@ -19,6 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from ops.http import UNSAFE_METHODS
 from ops.middleware import REQUEST_ID_PATTERN
 
 
@@ -111,7 +112,6 @@ _READABLE_BODY = (
     "The whole body must be JSON the API can read, or it is refused with 400: no integer past "
     "64 bits, no NUL or lone surrogate in any text (keys included), nested at most 64 levels."
 )
-_UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 
 
 def _add_error(responses: dict, status: str, description: str, *, retry_after=False) -> None:
@@ -144,7 +144,7 @@ def add_site_wide_behaviour(result, generator, request, public):
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            if method in _UNSAFE_METHODS:
+            if method.upper() in UNSAFE_METHODS:
                 _add_error(responses, "503", _MAINTENANCE, retry_after=True)
             _add_error(responses, "503", _HELD_TOO_LONG, retry_after=True)
             _add_error(responses, "400", _BAD_REQUEST_ID)
@@ -184,7 +184,7 @@ def _operations_without_a_body() -> frozenset[tuple[str, str]]:
         (path, method.upper())
         for path, operations in schema.get("paths", {}).items()
         for method, operation in operations.items()
-        if method in _UNSAFE_METHODS and "requestBody" not in operation
+        if method.upper() in UNSAFE_METHODS and "requestBody" not in operation
     )
 
 

@@ -15,9 +15,9 @@ import ipaddress
 import math
 
 from django.conf import settings
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
+from ops.http import SAFE_METHODS
 from ops.shared_state import shared_state
 
 
