@@ -9,6 +9,7 @@ import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
+from ops.health import direct_connection
 from ops.text import first_line
 
 
@@ -24,8 +25,7 @@ def describe_database_error(exc: BaseException) -> str:
         if connection.vendor != "postgresql":
             continue
         try:
-            params = {**connection.get_connection_params(), "connect_timeout": 2}
-            psycopg.connect(**params).close()
+            direct_connection(alias).close()
         except psycopg.Error as direct:
             return f"cannot connect to the {alias} database: {first_line(direct)}"
         except Exception:  # noqa: BLE001 (only a better message was at stake)
