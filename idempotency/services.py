@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 import psycopg
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
 
 from idempotency.exceptions import IdempotencyKeyInUse
 from idempotency.models import IdempotencyKey
+from ops.batches import delete_in_batches
 
 # What PostgreSQL says when a statement waited too long for another transaction's lock.
 _WAIT_CUT = (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable)
@@ -51,14 +52,5 @@ def purge_idempotency_keys(
     transaction (by the index on their creation time), so no lock is held for long; returns
     how many were deleted."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
-    expired = IdempotencyKey.objects.filter(created_at__lt=cutoff)
-    total = 0
-    while True:
-        with transaction.atomic():
-            pks = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
-            if not pks:
-                return total
-            IdempotencyKey.objects.filter(pk__in=pks).delete()
-        total += len(pks)
-        if progress is not None:
-            progress(total)
+    expired = IdempotencyKey.objects.filter(created_at__lt=cutoff).order_by("created_at")
+    return delete_in_batches(expired, batch_size, progress)

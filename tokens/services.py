@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import identity
 from accounts.models import User
 from accounts.services import upsert_user
+from ops.batches import delete_in_batches
 from tokens.access import AccessClaims, encode_access_token, new_jti
 from tokens.exceptions import (
     InvalidRefreshToken,
@@ -241,34 +242,26 @@ def purge_expired_tokens(
     now = timezone.now()
     rotated_before = now - timedelta(days=settings.REFRESH_TOKEN_TTL_DAYS)
     return {
-        "sessions": _delete_in_batches(
+        "sessions": _delete(
             Session.objects.filter(expires_at__lte=now), batch_size, "sessions", progress
         ),
-        "rotated_refresh_tokens": _delete_in_batches(
+        "rotated_refresh_tokens": _delete(
             RefreshToken.objects.filter(rotated_at__lte=rotated_before),
             batch_size,
             "rotated_refresh_tokens",
             progress,
         ),
-        "revoked_jtis": _delete_in_batches(
+        "revoked_jtis": _delete(
             RevokedJti.objects.filter(expires_at__lte=now), batch_size, "revoked_jtis", progress
         ),
     }
 
 
-def _delete_in_batches(
+def _delete(
     queryset: QuerySet[Any],
     batch_size: int,
     label: str,
     progress: Callable[[str, int], None] | None,
 ) -> int:
-    total = 0
-    while True:
-        with transaction.atomic():
-            pks = list(queryset.values_list("pk", flat=True)[:batch_size])
-            if not pks:
-                return total
-            queryset.model.objects.filter(pk__in=pks).delete()
-        total += len(pks)
-        if progress is not None:
-            progress(label, total)
+    counted = None if progress is None else (lambda total: progress(label, total))
+    return delete_in_batches(queryset, batch_size, counted)
