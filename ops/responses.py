@@ -17,7 +17,7 @@ def validation_body(fields: dict) -> dict:
     """A validation error's body: the field -> messages map, then ``detail`` (the first
     problem) and ``code`` last, so that a body field named "detail" or "code" cannot take
     their place."""
-    return {**fields, **error_body(_first_message(fields), "invalid")}
+    return {**fields, **error_body(first_problem(fields), "invalid")}
 
 
 def error_response(
@@ -30,11 +30,14 @@ def error_response(
     return response
 
 
-def _first_message(data) -> str:
-    if isinstance(data, dict):
-        for field, messages in data.items():
-            message = _first_message(messages)
-            return message if field == "non_field_errors" else f"{field}: {message}"
-    if isinstance(data, list) and data:
-        return _first_message(data[0])
-    return str(data)
+def first_problem(detail, path: str = "") -> str:
+    """The first problem of DRF's (maybe nested) error map, named by its field's path:
+    ``subscription.status: "x" is not a valid choice.``; errors of no field have no path."""
+    if isinstance(detail, dict) and detail:
+        field, messages = next(iter(detail.items()))
+        if field != "non_field_errors":
+            path = f"{path}.{field}" if path else field
+        return first_problem(messages, path)
+    if isinstance(detail, list) and detail:
+        return first_problem(detail[0], path)
+    return f"{path}: {detail}" if path else str(detail)

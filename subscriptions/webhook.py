@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from ops.parsers import UnreadableJSON, load_json
+from ops.responses import first_problem
 from subscriptions.exceptions import InvalidSignature, MalformedEvent, WebhookNotConfigured
 from subscriptions.serializers import WebhookEventSerializer
 
@@ -110,7 +111,7 @@ def parse_event(body: bytes) -> WebhookEvent:
     try:
         serializer.is_valid(raise_exception=True)
     except serializers.ValidationError as exc:
-        raise MalformedEvent(f"Webhook event is malformed: {_first_error(exc.detail)}") from None
+        raise MalformedEvent(f"Webhook event is malformed: {first_problem(exc.detail)}") from None
     data = serializer.validated_data
     state = data["subscription"]
     return WebhookEvent(
@@ -125,13 +126,3 @@ def parse_event(body: bytes) -> WebhookEvent:
         current_period_end=state["current_period_end"],
         payload=payload,
     )
-
-
-def _first_error(detail, path: str = "") -> str:
-    """``subscription.status: "x" is not a valid choice.`` from DRF's nested error map."""
-    if isinstance(detail, dict):
-        field, messages = next(iter(detail.items()))
-        return _first_error(messages, f"{path}.{field}" if path else field)
-    if isinstance(detail, list) and detail:
-        return _first_error(detail[0], path)
-    return f"{path}: {detail}" if path else str(detail)
