@@ -4,16 +4,16 @@ the canonical text is built in SQL) and the hashes of rows by key, and the searc
 SQLite cannot hold. ``pg`` is the psycopg connection under Django's target connection, in the
 transaction ``target_transaction`` opened."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dbcopy.checksums import canonical_select, pg_hash_sql, row_bytes, row_hash
-from dbcopy.chunks import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks
+from dbcopy.chunks import FETCH_ROWS, key_chunks, pg_keys_in
 from dbcopy.exceptions import BadValue, CopyRefused
-from dbcopy.kinds import pg_problem
+from dbcopy.problems import POSTGRES, sql_problems
 from dbcopy.sql import quote
 from dbcopy.tables import MIGRATE_CREATED_TABLES, Table
 
@@ -104,10 +104,9 @@ def row_hashes(pg, table: Table, keys: list) -> dict[str, int]:
     hashes = {}
     with pg.cursor() as cursor:
         for chunk in key_chunks(keys):
+            where, params = pg_keys_in(table, chunk)
             cursor.execute(
-                f"SELECT {pk}::text, {select} FROM {quote(table.name)} "
-                f"WHERE {pk} = ANY(%s::{PG_ARRAY_TYPES[table.pk_kind]})",
-                [[str(k) for k in chunk]],
+                f"SELECT {pk}::text, {select} FROM {quote(table.name)} WHERE {where}", params
             )
             for row in cursor.fetchall():
                 hashes[table.key_text(row[0])] = row_hash(row_bytes(row[1], row[2:], others))
@@ -117,29 +116,5 @@ def row_hashes(pg, table: Table, keys: list) -> dict[str, int]:
 def bad_value(pg, table: Table, keys=None) -> BadValue | None:
     """The first value of the table (among ``keys`` if given) that has no SQLite form Django
     reads back (infinite or BC times, NaN)."""
-    checked = [(c, sql) for c in table.columns if (sql := pg_problem(c))]
-    if not checked:
-        return None
-    pk = quote(table.pk)
-    problems = ", ".join(f"{sql}, {quote(c.name)}::text" for c, sql in checked)
     with pg.cursor() as cursor:
-        chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
-        for chunk in chunks:
-            where = ""
-            params = []
-            if chunk is not None:
-                where = f" AND {pk} = ANY(%s::{PG_ARRAY_TYPES[table.pk_kind]})"
-                params = [[str(k) for k in chunk]]
-            cursor.execute(
-                f"SELECT {pk}::text, {problems} FROM {quote(table.name)}"
-                f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
-                f"{where} ORDER BY {pk} LIMIT 1",
-                params,
-            )
-            found = cursor.fetchone()
-            if found:
-                for i, (column, _) in enumerate(checked):
-                    why, value = found[1 + 2 * i], found[2 + 2 * i]
-                    if why is not None:
-                        return BadValue(table.name, table.pk, column.name, found[0], value, why)
-    return None
+        return next(sql_problems(cursor, POSTGRES, table, keys, limit=1), None)

@@ -8,17 +8,16 @@ import sqlite3
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import load_backend
 from django.utils.connection import ConnectionDoesNotExist
 
 from dbcopy.checksums import canonical_select, row_bytes, row_hash
-from dbcopy.chunks import FETCH_ROWS, key_chunks
+from dbcopy.chunks import FETCH_ROWS, key_chunks, sqlite_keys_in
 from dbcopy.exceptions import BadValue, CopyRefused
 from dbcopy.json_text import json_problem
-from dbcopy.kinds import sqlite_problem
+from dbcopy.problems import SQLITE, sql_problems
 from dbcopy.routers import COPY_SOURCE
 from dbcopy.sql import quote
 from dbcopy.tables import Table
@@ -91,11 +90,8 @@ def select_rows(conn: sqlite3.Connection, table: Table, keys: Sequence | None = 
     columns = ", ".join(quote(c) for c in table.column_names)
     if keys is None:
         return conn.execute(f"SELECT {columns} FROM {quote(table.name)}")
-    return conn.execute(
-        f"SELECT {columns} FROM {quote(table.name)} "
-        f"WHERE {quote(table.pk)} IN ({', '.join('?' * len(keys))})",
-        list(keys),
-    )
+    where, params = sqlite_keys_in(table, keys)
+    return conn.execute(f"SELECT {columns} FROM {quote(table.name)} WHERE {where}", params)
 
 
 @contextmanager
@@ -134,11 +130,9 @@ def row_hashes(conn: sqlite3.Connection, table: Table, keys: list) -> dict[str, 
     select, others = canonical_select(table, "sqlite")
     hashes = {}
     for chunk in key_chunks(keys):
-        marks = ", ".join("?" * len(chunk))
+        where, params = sqlite_keys_in(table, chunk)
         rows = conn.execute(
-            f"SELECT {quote(table.pk)}, {select} FROM {quote(table.name)} "
-            f"WHERE {quote(table.pk)} IN ({marks})",
-            chunk,
+            f"SELECT {quote(table.pk)}, {select} FROM {quote(table.name)} WHERE {where}", params
         )
         with unreadable_values(conn, table, chunk):
             for row in rows:
@@ -152,9 +146,8 @@ def problem_values(
     """Every value of the table (among ``keys`` if given) that is not of its column's kind as
     Django stores it in SQLite, or that PostgreSQL's column cannot hold, in primary key order:
     first those SQL can tell, then text that is not UTF-8 and JSON that jsonb refuses (every
-    text and JSON column in one read, row by row). The
-    copy names the first (``bad_value``); ``copy_from_sqlite --check`` counts them all."""
-    checked = [(c, sql) for c in table.columns if (sql := sqlite_problem(c))]
+    text and JSON column in one read, row by row). The copy names the first (``bad_value``);
+    ``copy_from_sqlite --check`` counts them all."""
     pk = quote(table.pk)
     chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
     # A row may hold text that is not UTF-8 in another column than the one named: shown with
@@ -162,31 +155,17 @@ def problem_values(
     text_factory = conn.text_factory
     conn.text_factory = lambda data: data.decode(errors="replace")
     try:
-        yield from _problem_values(conn, table, checked, pk, chunks, ordered)
+        yield from _problem_values(conn, table, pk, chunks, ordered)
     finally:
         conn.text_factory = text_factory
 
 
-def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadValue]:
+def _problem_values(conn, table, pk, chunks, ordered) -> Iterator[BadValue]:
     # In key order, the first is always the same; unordered, a table is read in its storage
     # order instead of through its key's index (three times faster on a large table).
     order = f" ORDER BY {pk}" if ordered else ""
     for chunk in chunks:
-        where = f" AND {pk} IN ({', '.join('?' * len(chunk))})" if chunk is not None else ""
-        params: list[Any] = chunk or []
-        if checked:
-            problems = ", ".join(f"{sql}, {quote(c.name)}" for c, sql in checked)
-            found = conn.execute(
-                f"SELECT {pk}, {problems} FROM {quote(table.name)}"
-                f" WHERE coalesce({', '.join(sql for _, sql in checked)}, NULL) IS NOT NULL"
-                f"{where}{order}",
-                params,
-            )
-            for row in found:
-                for i, (column, _) in enumerate(checked):
-                    why, value = row[1 + 2 * i], row[2 + 2 * i]
-                    if why is not None:
-                        yield BadValue(table.name, table.pk, column.name, row[0], value, why)
+        yield from sql_problems(conn.cursor(), SQLITE, table, chunk, ordered=ordered)
         # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses;
         # every text and JSON column of the table in one read.
         texts = [c for c in table.columns if c.value_kind.textual]
@@ -196,8 +175,9 @@ def _problem_values(conn, table, checked, pk, chunks, ordered) -> Iterator[BadVa
             f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN CAST({quote(c.name)} AS BLOB) END"
             for c in texts
         )
+        where, params = ("1", ()) if chunk is None else sqlite_keys_in(table, chunk)
         rows = conn.execute(
-            f"SELECT {pk}, {blobs} FROM {quote(table.name)} WHERE 1{where}{order}", params
+            f"SELECT {pk}, {blobs} FROM {quote(table.name)} WHERE {where}{order}", params
         )
         has_json = any(c.value_kind.json_text for c in texts)
         while batch := rows.fetchmany(FETCH_ROWS):

@@ -15,7 +15,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dbcopy import sqlite
-from dbcopy.chunks import FETCH_ROWS, PG_ARRAY_TYPES, key_chunks
+from dbcopy.chunks import FETCH_ROWS, key_chunks, pg_keys_in
 from dbcopy.exceptions import CopyFailed
 from dbcopy.progress import Progress
 from dbcopy.sql import quote
@@ -94,9 +94,6 @@ def copy_keys(source: sqlite3.Connection, cursor, table: Table, keys: list, prog
 
 
 def delete_keys(cursor, table: Table, keys: list) -> None:
-    array_type = PG_ARRAY_TYPES[table.pk_kind]
     for chunk in key_chunks(keys):
-        cursor.execute(
-            f"DELETE FROM {quote(table.name)} WHERE {quote(table.pk)} = ANY(%s::{array_type})",
-            [[str(k) for k in chunk]],
-        )
+        where, params = pg_keys_in(table, chunk)
+        cursor.execute(f"DELETE FROM {quote(table.name)} WHERE {where}", params)

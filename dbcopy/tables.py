@@ -2,6 +2,7 @@
 of value each holds, in foreign key order."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.apps import apps
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -77,7 +78,7 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
+    @cached_property
     def pk_kind(self) -> str:
         return next(c.kind for c in self.columns if c.name == self.pk)
 
