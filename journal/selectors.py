@@ -39,13 +39,6 @@ def get_journal_entry(*, user: User, entry_id: uuid.UUID) -> JournalEntry:
     return entry
 
 
-def total_journal_bytes(*, user: User) -> int:
-    """Bytes of all the user's entries: the user's usage row, one read whatever the journal's
-    size (no row: nothing written yet)."""
-    used = JournalUsage.objects.filter(pk=user.pk).values_list("bytes_used", flat=True).first()
-    return used or 0
-
-
 def quota_bytes_for_user(*, user: User, using: str | None = None) -> int:
     """The premium quota while the user has an active or grace subscription, else the free one
     (read on ``using``, else where the router sends reads)."""

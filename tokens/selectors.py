@@ -44,15 +44,6 @@ def find_refresh_token(*, raw_token: str) -> RefreshToken | None:
     return _tokens_with_value(raw_token).first()
 
 
-def find_valid_refresh_token(*, raw_token: str) -> RefreshToken | None:
-    """The current token with this value, of a live session (not revoked, not expired)."""
-    return (
-        _tokens_with_value(raw_token)
-        .filter(session_is_live(timezone.now(), via="session__"), rotated_at__isnull=True)
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class AccessTokenUser:
     """The user of an access token whose session is live, and whether that token itself was

@@ -41,16 +41,16 @@ def test_get_journal_entry_hides_other_users_entries(user, other_user):
     assert selectors.get_journal_entry(user=other_user, entry_id=theirs.pk) == theirs
 
 
-def test_total_journal_bytes_sums_only_the_users_entries(user, other_user):
+def test_usage_counts_only_the_users_entries(user, other_user):
     services.insert_journal_entry(user=user, content="\u00e9\u00e9")
     services.insert_journal_entry(user=user, content="abc")
     services.insert_journal_entry(user=other_user, content="zzzzzz")
 
-    assert selectors.total_journal_bytes(user=user) == 7
+    assert selectors.journal_usage(user=user).bytes_used == 7
 
 
-def test_total_journal_bytes_of_an_empty_journal_is_zero(user):
-    assert selectors.total_journal_bytes(user=user) == 0
+def test_usage_of_an_empty_journal_is_zero(user):
+    assert selectors.journal_usage(user=user).bytes_used == 0
 
 
 def test_usage_reports_bytes_quota_and_count(user, settings, premium):

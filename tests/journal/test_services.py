@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from journal import selectors, services
 from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
-from journal.selectors import total_journal_bytes
+from journal.selectors import journal_usage
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_quota_counts_bytes_and_refuses_the_entry_that_crosses_it(user, settings
     with pytest.raises(QuotaExceeded):
         services.insert_journal_entry(user=user, content="y")
 
-    assert total_journal_bytes(user=user) == 20
+    assert journal_usage(user=user).bytes_used == 20
 
 
 def test_a_first_write_that_loses_the_race_for_the_usage_row_is_stored(user, monkeypatch):
@@ -71,7 +71,7 @@ def test_quota_is_per_user(user, other_user, settings):
 
     services.insert_journal_entry(user=other_user, content="12345")
 
-    assert total_journal_bytes(user=other_user) == 5
+    assert journal_usage(user=other_user).bytes_used == 5
 
 
 def test_active_or_grace_subscription_lifts_the_quota(user, other_user, settings, premium):
@@ -102,7 +102,7 @@ def test_update_gives_the_old_bytes_back_before_checking(user, settings):
     updated = services.update_journal_entry(user=user, entry_id=entry.pk, content="y" * 10)
 
     assert updated.size_bytes == 10
-    assert total_journal_bytes(user=user) == 10
+    assert journal_usage(user=user).bytes_used == 10
     with pytest.raises(QuotaExceeded):
         services.update_journal_entry(user=user, entry_id=entry.pk, content="z" * 11)
     assert JournalEntry.objects.get(pk=entry.pk).content == "y" * 10
@@ -114,7 +114,7 @@ def test_shrinking_an_entry_is_allowed_even_over_quota(user, settings):
 
     services.update_journal_entry(user=user, entry_id=entry.pk, content="x" * 6)
 
-    assert total_journal_bytes(user=user) == 6
+    assert journal_usage(user=user).bytes_used == 6
 
 
 def test_update_over_the_entry_limit_is_refused(user, settings):
@@ -131,7 +131,7 @@ def test_delete_gives_the_bytes_back(user, settings):
 
     services.delete_journal_entry(user=user, entry_id=entry.pk)
 
-    assert total_journal_bytes(user=user) == 0
+    assert journal_usage(user=user).bytes_used == 0
     services.insert_journal_entry(user=user, content="y" * 10)
 
 

@@ -10,8 +10,8 @@ from accounts.services import upsert_user
 from journal.models import JournalEntry
 from tests.resilience.http import call
 from tests.resilience.server import app_server, database_url_for_tests
+from tests.tokens.queries import find_valid_refresh_token
 from tokens.models import RefreshToken
-from tokens.selectors import find_valid_refresh_token
 from tokens.services import start_session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

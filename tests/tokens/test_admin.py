@@ -3,9 +3,9 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from tests.tokens.queries import find_valid_refresh_token
 from tokens.exceptions import InvalidRefreshToken
 from tokens.models import RefreshToken, RevokedJti, Session
-from tokens.selectors import find_valid_refresh_token
 from tokens.services import rotate_refresh_token
 
 pytestmark = pytest.mark.django_db

@@ -3,11 +3,12 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.tokens.queries import find_valid_refresh_token
 from tokens import services
 from tokens.access import decode_access_token
 from tokens.exceptions import InvalidRefreshToken
 from tokens.models import RefreshToken, Session
-from tokens.selectors import find_user_of_access_token, find_valid_refresh_token
+from tokens.selectors import find_user_of_access_token
 
 THREADS = 8
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.tokens.queries import find_valid_refresh_token
 from tokens import selectors, services
 from tokens.access import decode_access_token, encode_access_token
 from tokens.models import Session
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_find_valid_refresh_token_finds_the_current_token(user):
     pair = services.start_session(user=user)
 
-    token = selectors.find_valid_refresh_token(raw_token=pair.refresh)
+    token = find_valid_refresh_token(raw_token=pair.refresh)
 
     assert token.session.user == user
 
@@ -27,8 +28,8 @@ def test_find_valid_refresh_token_skips_rotated_revoked_and_expired(user):
     Session.objects.filter(pk=expired.session.pk).update(expires_at=timezone.now())
 
     for pair in (rotated, revoked, expired):
-        assert selectors.find_valid_refresh_token(raw_token=pair.refresh) is None
-    assert selectors.find_valid_refresh_token(raw_token="unknown") is None
+        assert find_valid_refresh_token(raw_token=pair.refresh) is None
+    assert find_valid_refresh_token(raw_token="unknown") is None
 
 
 def test_is_jti_revoked(user):

@@ -4,15 +4,12 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from tests.tokens.queries import find_valid_refresh_token
 from tokens import services
 from tokens.access import decode_access_token
 from tokens.exceptions import InvalidRefreshToken, SessionNotFound
 from tokens.models import RefreshToken, RevokedJti, Session
-from tokens.selectors import (
-    find_user_of_access_token,
-    find_valid_refresh_token,
-    hash_refresh_token,
-)
+from tokens.selectors import find_user_of_access_token, hash_refresh_token
 
 pytestmark = pytest.mark.django_db
 
