@@ -10,15 +10,11 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from ops import logs
+from ops.http import REQUEST_ID_HEADER, REQUEST_ID_PATTERN
 from ops.parsers import UnreadableJSON, load_json
 from ops.responses import error_response, validation_body
 from ops.serializers import UNKNOWN_FIELD
 
-REQUEST_ID_HEADER = "X-Request-ID"
-# An incoming id must be short and plain: it is echoed in a header and written to every log
-# line, so nothing that could split a line or a header gets through. The OpenAPI description
-# declares the same pattern (``ops.openapi``).
-REQUEST_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 _SANE_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 

@@ -19,8 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from ops.http import UNSAFE_METHODS
-from ops.middleware import REQUEST_ID_PATTERN
+from ops.http import REQUEST_ID_HEADER, REQUEST_ID_PATTERN, UNSAFE_METHODS
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -91,7 +90,7 @@ _HELD_TOO_LONG = (
     "`Retry-After` says when to try again."
 )
 _BODY_TOO_LARGE = "The request body is larger than the server accepts (`request_too_large`)."
-_REQUEST_ID_HEADER = {
+_REQUEST_ID_HEADER_SCHEMA = {
     "description": "The id of this request in the server's logs: the caller's, if it sent "
     "one, else a new one.",
     "schema": {"type": "string"},
@@ -156,7 +155,7 @@ def add_site_wide_behaviour(result, generator, request, public):
             if any(p.get("name") == IDEMPOTENCY_KEY_HEADER for p in parameters):
                 _add_idempotency_answers(responses)
             for response in responses.values():
-                response.setdefault("headers", {})["X-Request-ID"] = _REQUEST_ID_HEADER
+                response.setdefault("headers", {})[REQUEST_ID_HEADER] = _REQUEST_ID_HEADER_SCHEMA
             parameters.append(_REQUEST_ID_PARAMETER)
     return result
 
