@@ -32,7 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -40,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ is first on the path: the project goes next, for bench.machine.
 sys.path.insert(1, str(ROOT))
 from bench.machine import cpu_model  # noqa: E402
+from scripts.api_client import call  # noqa: E402
 
 PYTHON = sys.executable
 
@@ -335,22 +335,11 @@ class ApiClient(threading.Thread):
         self.answers = []
 
     def call(self, method, path, body=None, token=True):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(
-            self.base + path,
-            data=None if body is None else json.dumps(body).encode(),
-            headers=headers,
-            method=method,
+        """(status, JSON body or None); status 0 when no answer came at all."""
+        answer = call(
+            self.base, method, path, token=self.token if token else None, body=body, timeout=60
         )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, None
-        except OSError:
-            return 0, None
+        return answer.status, answer.body
 
     def run(self):
         n = 0

@@ -4,14 +4,11 @@ scripts/failover_demo.sh, which sets APP_URL, ACCESS_TOKEN, KILL_TARGET (what to
 the primary node's process group as ``-PGID``, or its postmaster's pid) and the app's own
 environment (DATABASE_URL, ...)."""
 
-import json
 import os
 import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from scripts.api_client import call  # noqa: E402
 
 WRITES_PER_SECOND = 20
 WARM_UP_SECONDS = 5  # writes before the kill
@@ -40,31 +38,27 @@ class Write:
 
 
 def post_entry(write: Write, app_url: str, token: str) -> None:
-    body = json.dumps({"content": f"failover demo write {write.number}"}).encode()
-    request = urllib.request.Request(  # noqa: S310 (APP_URL: the demo's own http server)
-        f"{app_url}/api/v1/journal/entries",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    answer = call(
+        app_url,
+        "POST",
+        "/api/v1/journal/entries",
+        token=token,
+        body={"content": f"failover demo write {write.number}"},
+        timeout=HTTP_TIMEOUT_SECONDS,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
-            write.status, raw, headers = response.status, response.read(), response.headers
-    except urllib.error.HTTPError as error:
-        write.status, raw, headers = error.code, error.read(), error.headers
-    except OSError as error:
-        write.code = type(error).__name__
+    if answer.error is not None:
+        write.code = type(answer.error).__name__
         write.done = time.monotonic()
         return
+    write.status = answer.status
     write.done = time.monotonic()
-    write.retry_after = headers.get("Retry-After")
-    try:
-        answer = json.loads(raw)
-    except ValueError:
+    write.retry_after = answer.headers.get("Retry-After")
+    body = answer.body
+    if body is None:
         return
-    write.code = answer.get("code", "")
+    write.code = body.get("code", "")
     if write.status == 201:
-        write.entry_id = answer["id"]
+        write.entry_id = body["id"]
 
 
 class Writer:

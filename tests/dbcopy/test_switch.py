@@ -3,9 +3,7 @@ as `make serve` serves it (gunicorn, its pid file), with a client writing throug
 
 import json
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from config.target import DatabaseTarget
 from dbcopy import switch
 from dbcopy.sqlite import close_alias
 from journal.models import JournalEntry
+from scripts import api_client
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import fill
 from tests.ops.test_serving import Server
@@ -30,22 +29,11 @@ SECRET_KEY = "s" * 50
 
 def call(base, token, method, path, body=None, request_id=None):
     """(status, JSON body or None); status 0 when no answer came at all."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    if request_id:
-        headers["X-Request-ID"] = request_id
-    request = urllib.request.Request(
-        base + path,
-        data=None if body is None else json.dumps(body).encode(),
-        headers=headers,
-        method=method,
+    headers = {"X-Request-ID": request_id} if request_id else None
+    answer = api_client.call(
+        base, method, path, token=token, body=body, headers=headers, timeout=30
     )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-    except OSError:
-        return 0, None
+    return answer.status, answer.body
 
 
 class ApiWriter(threading.Thread):

@@ -6,13 +6,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ops.gunicorn_control import reload_workers, workers
+from scripts.api_client import call
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,12 +23,9 @@ def free_port() -> int:
 
 
 def get(base, path, **headers):
-    request = urllib.request.Request(base + path, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+    """(status, headers, body as bytes); no answer at all raises its OSError."""
+    answer = call(base, "GET", path, headers=headers, timeout=10).raise_if_unanswered()
+    return answer.status, answer.headers, answer.raw
 
 
 class Server:

@@ -1,28 +1,16 @@
 """REDIS_URL: app hosts that share one Redis share one limit; an unreachable Redis still
 limits, per process."""
 
-import json
-import urllib.request
-
 import pytest
 
+from scripts.api_client import call
 from tests.ops.test_serving import Server
 
 LOGIN = "/api/v1/auth/login"
 
 
 def post_login(server) -> int:
-    request = urllib.request.Request(
-        server.base + LOGIN,
-        data=json.dumps({}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return call(server.base, "POST", LOGIN, body={}, timeout=10).raise_if_unanswered().status
 
 
 def test_two_app_hosts_on_one_redis_share_the_limit(tmp_path, redis_url, redis_prefix):
