@@ -81,9 +81,11 @@ format: install
 
 # The SQLite and PostgreSQL legs share nothing, so they run side by side, each one's output
 # printed whole when it ends; the PgBouncer leg, on the PostgreSQL leg's server, runs after them.
+# Two legs at a time: the PgBouncer leg starts as soon as the SQLite one is done. Each leg has
+# a database of its own (test_journal, test_journal_pgb) and each test its own files, ports and
+# Redis keys, so the legs never share state.
 test: lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
-	$(MAKE) --no-print-directory test-pgbouncer
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres test-pgbouncer
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -q
