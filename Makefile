@@ -79,11 +79,9 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# The SQLite and PostgreSQL legs share nothing, so they run side by side, each one's output
-# printed whole when it ends; the PgBouncer leg, on the PostgreSQL leg's server, runs after them.
-# Two legs at a time: the PgBouncer leg starts as soon as the SQLite one is done. Each leg has
-# a database of its own (test_journal, test_journal_pgb) and each test its own files, ports and
-# Redis keys, so the legs never share state.
+# The legs share nothing (each has a database of its own, test_journal and test_journal_pgb,
+# and each test its own files, ports and Redis keys), so they run two at a time, each one's
+# output printed whole when it ends: the PgBouncer leg starts as soon as the SQLite leg is done.
 test: lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres test-pgbouncer
 
