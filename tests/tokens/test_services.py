@@ -14,7 +14,7 @@ from tokens.selectors import find_user_of_access_token, hash_refresh_token
 pytestmark = pytest.mark.django_db
 
 
-def test_issue_refresh_token_starts_a_session_and_stores_only_a_hash(user):
+def test_start_session_starts_a_session_and_stores_only_a_hash(user):
     pair = services.start_session(user=user, fingerprint="device-1")
 
     session = Session.objects.get(user=user)
@@ -156,7 +156,7 @@ def test_revoke_session_of_another_user_is_not_found(user, other_user):
     assert find_valid_refresh_token(raw_token=pair.refresh) is None
 
 
-def test_revoke_all_refresh_tokens_for_user_spares_other_users(user, other_user):
+def test_revoke_sessions_of_user_spares_other_users(user, other_user):
     mine = [services.start_session(user=user) for _ in range(3)]
     theirs = services.start_session(user=other_user)
 
