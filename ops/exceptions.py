@@ -22,20 +22,14 @@ logger = logging.getLogger(__name__)
 UNPAIRED_REPLIES = re.compile(r"received \d+ results from command ")
 
 
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Service temporarily unavailable, try again later."
-    default_code = "service_unavailable"
-
-
-class DatabaseUnavailable(ServiceUnavailable):
+class DatabaseUnavailable(errors.Unavailable):
     """The database could not answer: unreachable, no free connection in the pool within
     DB_POOL_TIMEOUT_SECONDS, a statement cut by DB_STATEMENT_TIMEOUT_MS, a connection lost.
     The request's transaction was rolled back, so a retry is safe."""
 
-    default_detail = "The database is unavailable or busy; try again shortly."
-    default_code = "database_unavailable"
-    wait = 5  # DRF sends it as Retry-After
+    message = "The database is unavailable or busy; try again shortly."
+    code = "database_unavailable"
+    retry_after = 5
 
 
 # The status of each kind of the domain's errors (the most specific kind of an error wins).
