@@ -65,13 +65,22 @@ def count(pg, table: Table) -> int:
         return int(cursor.fetchone()[0])
 
 
-def read_rows(pg, table: Table) -> Iterator[list]:
-    """The table's rows in batches, each value as Django stores it in SQLite (built by
-    PostgreSQL), through a server-side cursor."""
+def read_rows(pg, table: Table, keys: list | None = None) -> Iterator[list]:
+    """The table's rows (only those with these keys, given as text, if any) in batches, each
+    value as Django stores it in SQLite (built by PostgreSQL), through a server-side cursor
+    for a whole table."""
     selects = ", ".join(c.value_kind.pg_to_sqlite_select(quote(c.name)) for c in table.columns)
+    select = f"SELECT {selects} FROM {quote(table.name)}"
+    if keys is not None:
+        with pg.cursor() as cursor:
+            for chunk in key_chunks(keys):
+                where, params = pg_keys_in(table, chunk)
+                cursor.execute(f"{select} WHERE {where}", params)
+                yield cursor.fetchall()
+        return
     with pg.cursor(name=f"read_{table.name}") as cursor:
         cursor.itersize = FETCH_ROWS
-        cursor.execute(f"SELECT {selects} FROM {quote(table.name)}")
+        cursor.execute(select)
         while batch := cursor.fetchmany(FETCH_ROWS):
             yield batch
 

@@ -3,19 +3,25 @@ PostgreSQL survive a rollback. The file gets its schema from the migrations, the
 as Django would have stored it in SQLite, then the same verification as a forward copy."""
 
 import os
+import sqlite3
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 
-from dbcopy import postgres
-from dbcopy.exceptions import CopyRefused, VerificationFailed
+from dbcopy import pg_capture, postgres, sqlite
+from dbcopy.chunks import key_chunks, sqlite_keys_in
+from dbcopy.exceptions import CopyFailed, CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
 from dbcopy.routers import ROLLBACK_TARGET
 from dbcopy.sql import quote
 from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
 from dbcopy.steps import CopyReport
-from dbcopy.tables import copied_tables
+from dbcopy.tables import Table, copied_tables
 from dbcopy.verify import verify_tables
 
 
@@ -74,46 +80,77 @@ def remove_rollback_file(path: Path) -> None:
 
 def fill_rollback_file(path: Path, *, progress: Progress | None = None) -> CopyReport:
     """Every row of PostgreSQL, one snapshot, into the file ``create_rollback_file`` made, in
-    one SQLite transaction, then compared with that snapshot."""
+    one SQLite transaction, then compared with that snapshot. The report's mark is that
+    snapshot, where a catch-up (``catch_up_back``) starts when PostgreSQL's changes are
+    captured (``dbcopy.pg_capture``)."""
     progress = progress or SilentProgress()
-    target = postgres.target()
     tables = copied_tables()
     started = time.monotonic()
-    writer = open_writable(path)
     rows = 0
-    try:
-        # One consistent snapshot of PostgreSQL for the copy and its verification.
-        with postgres.target_transaction(target, snapshot=True) as pg:
-            writer.execute("BEGIN IMMEDIATE")
-            for table in reversed(tables):
-                writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
-            for table in tables:
-                rows += _copy_table(pg, writer, table, progress)
-            writer.execute("COMMIT")
-            copy_seconds = time.monotonic() - started
-            reader = open_read_only(path)
-            register_sqlite_alias(ROLLBACK_TARGET, path, read_only=True)
-            try:
-                report = verify_tables(
-                    reader,
-                    pg,
-                    tables,
-                    target_alias=target.alias,
-                    sqlite_alias=ROLLBACK_TARGET,
-                    sqlite_is_source=False,
-                    progress=progress,
-                )
-            finally:
-                close_alias(ROLLBACK_TARGET)
-                reader.close()
-    finally:
-        writer.close()
+    # One consistent snapshot of PostgreSQL for the copy and its verification.
+    with _from_a_snapshot(path) as (writer, pg, mark):
+        writer.execute("BEGIN IMMEDIATE")
+        for table in reversed(tables):
+            writer.execute(f"DELETE FROM {quote(table.name)}")  # what migrate made
+        for table in tables:
+            rows += _copy_table(pg, writer, table, progress)
+        writer.execute("COMMIT")
+        copy_seconds = time.monotonic() - started
+        reader = open_read_only(path)
+        register_sqlite_alias(ROLLBACK_TARGET, path, read_only=True)
+        try:
+            report = verify_tables(
+                reader,
+                pg,
+                tables,
+                target_alias=postgres.target().alias,
+                sqlite_alias=ROLLBACK_TARGET,
+                sqlite_is_source=False,
+                progress=progress,
+            )
+        finally:
+            close_alias(ROLLBACK_TARGET)
+            reader.close()
     if not report.ok:
         raise VerificationFailed(report.failures())
-    return CopyReport(tables=len(tables), rows=rows, seconds=copy_seconds, verification=report)
+    return CopyReport(
+        tables=len(tables), rows=rows, seconds=copy_seconds, verification=report, mark=mark
+    )
 
 
-def _copy_table(pg, writer, table, progress: Progress) -> int:
+@contextmanager
+def _from_a_snapshot(path: Path) -> Iterator[tuple[sqlite3.Connection, Any, str]]:
+    """The rollback file opened for writing (closing it rolls back what was not committed),
+    and one snapshot of PostgreSQL, with its mark (``pg_capture.current_snapshot``)."""
+    writer = open_writable(path)
+    try:
+        with postgres.target_transaction(postgres.target(), snapshot=True) as pg:
+            yield writer, pg, pg_capture.current_snapshot(pg)
+    finally:
+        writer.close()
+
+
+def _insert_statement(table: Table) -> str:
+    columns = ", ".join(quote(c) for c in table.column_names)
+    marks = ", ".join("?" * len(table.columns))
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
+
+
+def _insert_rows(writer, table: Table, batches: Iterable[list]) -> Iterator[int]:
+    """Each batch of rows read from PostgreSQL into the table; yields the batch's size."""
+    insert = _insert_statement(table)
+    converters = [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_sqlite)]
+    for batch in batches:
+        if converters:
+            batch = [list(row) for row in batch]
+            for row in batch:
+                for i, convert in converters:
+                    row[i] = convert(row[i])
+        writer.executemany(insert, batch)
+        yield len(batch)
+
+
+def _copy_table(pg, writer, table: Table, progress: Progress) -> int:
     # PostgreSQL holds values SQLite's text forms cannot say (infinite or BC times): they would
     # be written as something else and read back the same way, so they are looked for first.
     bad = postgres.bad_value(pg, table)
@@ -121,21 +158,68 @@ def _copy_table(pg, writer, table, progress: Progress) -> int:
         raise bad
     total = postgres.count(pg, table)
     progress.table_started(table.name, total)
-    columns = ", ".join(quote(c) for c in table.column_names)
-    insert = (
-        f"INSERT INTO {quote(table.name)} ({columns}) "
-        f"VALUES ({', '.join('?' * len(table.columns))})"
-    )
-    converters = [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_sqlite)]
     done = 0
-    for batch in postgres.read_rows(pg, table):
-        if converters:
-            batch = [list(row) for row in batch]
-            for row in batch:
-                for i, convert in converters:
-                    row[i] = convert(row[i])
-        writer.executemany(insert, batch)
-        done += len(batch)
+    for rows in _insert_rows(writer, table, postgres.read_rows(pg, table)):
+        done += rows
         progress.rows(table.name, done, total)
     progress.table_done(table.name)
     return done
+
+
+@dataclass
+class BackRound:
+    """One catch-up of the rollback file: what changed on PostgreSQL between two snapshots."""
+
+    changed_keys: int
+    upserted: int
+    deleted: int
+    seconds: float
+    mark: str  # the later snapshot: where the next round starts
+
+
+def _sqlite_key(table: Table, text: str):
+    """A key PostgreSQL's change table holds as text, as SQLite holds it."""
+    return int(text) if table.pk_kind == "int" else table.key_text(text)
+
+
+def catch_up_back(path: Path, *, since: str) -> BackRound:
+    """Replay into the rollback file what PostgreSQL's captured changes say changed after the
+    snapshot ``since``: each changed key's row as it is in a new snapshot, or no row where
+    PostgreSQL has none, in one SQLite transaction; the replayed rows are then compared with
+    that snapshot. The app may go on writing PostgreSQL meanwhile."""
+    by_name = {t.name: t for t in copied_tables()}
+    started = time.monotonic()
+    upserted = 0
+    with _from_a_snapshot(path) as (writer, pg, mark):
+        changes = pg_capture.changed_keys(pg, since=since)
+        unknown = sorted(set(changes) - set(by_name))
+        if unknown:
+            raise CopyFailed(f"changes captured for tables this app does not have: {unknown}")
+        writer.execute("BEGIN IMMEDIATE")
+        for name, keys in changes.items():
+            table = by_name[name]
+            for chunk in key_chunks([_sqlite_key(table, k) for k in keys]):
+                where, params = sqlite_keys_in(table, chunk)
+                writer.execute(f"DELETE FROM {quote(table.name)} WHERE {where}", params)
+        for name, keys in changes.items():
+            rows = postgres.read_rows(pg, by_name[name], keys)
+            upserted += sum(_insert_rows(writer, by_name[name], rows))
+        writer.execute("COMMIT")
+        failures = _compare_rows(writer, pg, by_name, changes)
+    if failures:
+        raise VerificationFailed(failures)
+    changed = sum(len(k) for k in changes.values())
+    return BackRound(changed, upserted, changed - upserted, time.monotonic() - started, mark)
+
+
+def _compare_rows(writer, pg, by_name: dict[str, Table], changes: dict) -> list[str]:
+    failures = []
+    for name, keys in changes.items():
+        table = by_name[name]
+        copied = sqlite.row_hashes(writer, table, [_sqlite_key(table, k) for k in keys])
+        if copied != postgres.row_hashes(pg, table, keys):
+            bad = postgres.bad_value(pg, table, keys)
+            if bad is not None:
+                raise bad
+            failures.append(f"{name}: changed row(s) differ after the catch-up")
+    return failures

@@ -26,7 +26,8 @@ class CopyReport:
     rows: int
     seconds: float
     verification: VerifyReport
-    mark: int | None = None
+    # Where a catch-up starts: the SQLite source's change number, or PostgreSQL's snapshot.
+    mark: int | str | None = None
 
 
 def copy_plan(

@@ -7,7 +7,9 @@ Both go the same way (``_move``): the hold file is written naming the database m
 gunicorn reloads: its new workers start on the new database and hold every request; the old
 ones finish what they serve on the old database, unheld, and leave. Once no old worker is
 left nothing writes the old database, so what it holds is final: the last step (the final
-replay, or the copy back) makes the new database the same, verified, and the hold is lifted.
+replay of the changes the old database's capture logged since the last catch-up: triggers on
+SQLite, ``dbcopy.capture``, or on PostgreSQL, ``dbcopy.pg_capture``) makes the new database the
+same, verified, and the hold is lifted.
 A request held longer than ``CUTOVER_HOLD_SECONDS`` is refused with 503 ``maintenance``.
 docs/copy.md says why no held write lands on the database being left and nothing is read
 stale. Before anything is held, every worker's published settings are compared with the
@@ -22,14 +24,21 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from dbcopy import postgres
+from dbcopy import pg_capture, postgres
 from dbcopy.catchup import CatchUpReport
-from dbcopy.cutover import catch_up_while_writing, final_replay
+from dbcopy.cutover import MAX_ROUNDS, SETTLED_ROWS, catch_up_while_writing, final_replay
 from dbcopy.exceptions import CopyFailed, CopyRefused, MoveStuck
 from dbcopy.plan import prepare
 from dbcopy.progress import Progress
-from dbcopy.rollback import create_rollback_file, fill_rollback_file, remove_rollback_file
+from dbcopy.rollback import (
+    BackRound,
+    catch_up_back,
+    create_rollback_file,
+    fill_rollback_file,
+    remove_rollback_file,
+)
 from dbcopy.steps import CopyReport
+from dbcopy.tables import copied_tables
 from dbcopy.target import remove_target, sqlite_url, write_target
 from dbcopy.verify import VerifyReport
 from ops import gunicorn_control, maintenance
@@ -55,7 +64,9 @@ class ForwardReport(SwitchReport):
 
 @dataclass
 class BackReport(SwitchReport):
-    copy: CopyReport
+    copy: CopyReport  # every row, while the app was still writing
+    rounds: list[BackRound]  # while the app was still writing
+    final: BackRound  # once no old worker was left
 
 
 def running_server() -> gunicorn_control.Server:
@@ -206,31 +217,62 @@ def switch_to_postgres(
     return ForwardReport(server.master, held, rounds, verification, final)
 
 
+def _catch_up_back_until_settled(path: Path, mark: str, on_round) -> tuple[list[BackRound], str]:
+    rounds: list[BackRound] = []
+    for _ in range(MAX_ROUNDS):
+        report = catch_up_back(path, since=mark)
+        rounds.append(report)
+        on_round(report)
+        mark = report.mark
+        if report.changed_keys <= SETTLED_ROWS:
+            break
+    return rounds, mark
+
+
+def final_replay_back(path: Path, *, since: str) -> BackRound:
+    """The way back's last catch-up, once nothing writes PostgreSQL any more, and the same
+    rule as the way there for a change that comes after it: the move fails."""
+    final = catch_up_back(path, since=since)
+    late = pg_capture.changes_since(postgres.target(), final.mark)
+    if late:
+        raise CopyFailed(
+            f"{late} change(s) reached PostgreSQL after the last catch-up (a request or a "
+            "process still writing it); run the move again"
+        )
+    return final
+
+
 def switch_to_sqlite(
     path: Path | str,
     *,
     progress: Progress | None = None,
+    on_round: Callable[[BackRound], None] = lambda report: None,
     on_holding: Callable[[], None] = lambda: None,
 ) -> BackReport:
-    """The way back: a new SQLite file at ``path`` with the schema, then the move to it with
-    the copy of every row (taken once no worker writes PostgreSQL any more) as its last
-    step."""
+    """The way back: a new SQLite file at ``path`` with the schema; PostgreSQL's changes
+    captured, every row copied from one snapshot and verified, and the changes since caught up,
+    all while the app writes PostgreSQL; then the move to the file with the final catch-up
+    (once no worker writes PostgreSQL any more) as its last step."""
     server = running_server()
-    postgres.target()
+    connection = postgres.target()
     check_followers(server, serving=maintenance.served_database())
     path = Path(path).absolute()
     create_rollback_file(path, progress=progress)
     try:
-        copy, held = _move(
-            server,
-            to_url=sqlite_url(path),
-            to_database={"vendor": "sqlite", "name": str(path.resolve())},
-            last_step=lambda: fill_rollback_file(path, progress=progress),
-            on_holding=on_holding,
-        )
+        with pg_capture.capturing(connection, copied_tables()):
+            copy = fill_rollback_file(path, progress=progress)
+            assert isinstance(copy.mark, str)
+            rounds, mark = _catch_up_back_until_settled(path, copy.mark, on_round)
+            final, held = _move(
+                server,
+                to_url=sqlite_url(path),
+                to_database={"vendor": "sqlite", "name": str(path.resolve())},
+                last_step=lambda: final_replay_back(path, since=mark),
+                on_holding=on_holding,
+            )
     except MoveStuck:
         raise  # the file may be served: it stays
     except BaseException:
         remove_rollback_file(path)
         raise
-    return BackReport(server.master, held, copy)
+    return BackReport(server.master, held, copy, rounds, final)

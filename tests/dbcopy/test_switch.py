@@ -294,7 +294,7 @@ def test_a_write_held_by_a_move_lands_on_the_database_moved_to(
         during(monkeypatch, "final_replay", lambda: send(server.base, "held-forward"))
         call_command("copy_from_sqlite", str(source), "--cutover", "--switch", "--no-progress")
         held["held-forward"].join(60)
-        during(monkeypatch, "fill_rollback_file", lambda: send(server.base, "held-back"))
+        during(monkeypatch, "final_replay_back", lambda: send(server.base, "held-back"))
         call_command("copy_to_sqlite", str(rollback), "--switch", "--no-progress")
         held["held-back"].join(60)
 

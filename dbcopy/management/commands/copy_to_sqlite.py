@@ -23,9 +23,10 @@ class Command(OperatorCommand):
         parser.add_argument(
             "--switch",
             action="store_true",
-            help="in one step: the app served by `make serve` moved to the new file (database "
-            "target file, gunicorn's workers reloaded), requests held while the copy runs "
-            "instead of refused",
+            help="in one step: every row copied while the app writes PostgreSQL (its changes "
+            "captured and caught up), then the app served by `make serve` moved to the new file "
+            "(database target file, gunicorn's workers reloaded), requests held during the last "
+            "catch-up instead of refused",
         )
 
     def handle_command(self, *args, path, no_progress, switch, **options):
@@ -39,11 +40,13 @@ class Command(OperatorCommand):
             moved = switch_to_sqlite(
                 path,
                 progress=progress,
+                on_round=lambda r: self.stdout.write(f"while writing: {_caught_up(r)}"),
                 on_holding=lambda: self.stdout.write(
                     f"holding requests: gunicorn's new workers start on {path}"
                 ),
             )
         self._copied(path, moved.copy)
+        self.stdout.write(f"once the old workers left: {_caught_up(moved.final)}")
         self.stdout.write(
             f"switched: gunicorn (pid {moved.master}) serves from {path}; {held(moved)}"
         )
@@ -54,3 +57,10 @@ class Command(OperatorCommand):
             f"copied {report.tables} tables, {report.rows:,} rows into {path} in "
             f"{report.seconds:.1f} s, verified"
         )
+
+
+def _caught_up(report) -> str:
+    return (
+        f"caught up with PostgreSQL: {report.changed_keys} changed rows ({report.upserted} "
+        f"written, {report.deleted} deleted) in {report.seconds:.2f} s, verified"
+    )
