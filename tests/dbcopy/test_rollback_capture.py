@@ -1,9 +1,8 @@
 """The way back while the app writes PostgreSQL: its changes captured by triggers, every row
 copied from one snapshot, then caught up from the snapshot on (dbcopy.pg_capture)."""
 
-import psycopg
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from accounts.models import User
 from dbcopy import pg_capture, steps, switch
@@ -12,6 +11,7 @@ from dbcopy.rollback import catch_up_back, create_rollback_file, fill_rollback_f
 from dbcopy.tables import copied_tables
 from journal import services as journal_services
 from journal.models import JournalEntry
+from ops.health import direct_connection
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import differences, fill
 from tokens import services as token_services
@@ -26,18 +26,6 @@ def captured(source):
     steps.copy_sqlite_to_postgres(source)
     with pg_capture.capturing(connection, copied_tables()):
         yield
-
-
-def another_session():
-    """A connection of its own, as a request of the app would have."""
-    given = connection.settings_dict
-    return psycopg.connect(
-        dbname=given["NAME"],
-        user=given["USER"] or None,
-        password=given["PASSWORD"] or None,
-        host=given["HOST"] or None,
-        port=given["PORT"] or None,
-    )
 
 
 def a_rollback_file(tmp_path):
@@ -80,9 +68,10 @@ def test_a_write_that_commits_after_the_copys_snapshot_is_caught_up(
     entry = JournalEntry.objects.order_by("pk").first()
     earlier = JournalEntry.objects.exclude(pk=entry.pk).order_by("pk").last()
     path = a_rollback_file(tmp_path)
-    with another_session() as other:
-        # Its transaction takes its id before the copy's snapshot and commits after it (the
-        # content reversed keeps its size, and so the usage, right).
+    # As a request of the app would, on a connection of its own: its transaction takes its id
+    # before the copy's snapshot and commits after it (the content reversed keeps its size,
+    # and so the usage, right).
+    with direct_connection(DEFAULT_DB_ALIAS) as other, other.transaction():
         other.execute(
             "UPDATE journal_journalentry SET content = reverse(content) WHERE id = %s",
             [entry.pk],
@@ -90,7 +79,6 @@ def test_a_write_that_commits_after_the_copys_snapshot_is_caught_up(
         # One that comes later and commits before the snapshot: in the copy already.
         journal_services.delete_journal_entry(user=earlier.user, entry_id=earlier.pk)
         copy = fill_rollback_file(path)
-        other.commit()
 
     round_ = catch_up_back(path, since=copy.mark)
 
