@@ -4,9 +4,10 @@ new SQLite file (``copy_to_sqlite PATH --switch``), and no request is refused.
 
 Both go the same way (``_move``): the hold file is written naming the database moved to
 (ops/maintenance.py), the database target file is pointed at it (config/target.py), and
-gunicorn reloads: its new workers start on the new database and hold every request; the old
-ones finish what they serve on the old database, unheld, and leave. Once no old worker is
-left nothing writes the old database, so what it holds is final: the last step (the final
+gunicorn's workers are replaced (``ops.gunicorn_control.replace_workers``): new workers start
+on the new database and hold every request; the old ones serve on the old database, unheld,
+until every new one has loaded the app, then finish what they serve and leave. Once no old
+worker is left nothing writes the old database, so what it holds is final: the last step (the final
 replay of the changes the old database's capture logged since the last catch-up: triggers on
 SQLite, ``dbcopy.capture``, or on PostgreSQL, ``dbcopy.pg_capture``) makes the new database the
 same, verified, and the hold is lifted.
@@ -52,7 +53,7 @@ PUBLISH_WAIT_SECONDS = 10.0
 @dataclass
 class SwitchReport:
     master: int
-    held_seconds: float  # from the reload to the hold lifted
+    held_seconds: float  # from the hold written to the hold lifted
 
 
 @dataclass
@@ -145,9 +146,10 @@ def _move(
     last_step: Callable[[], T],
     on_holding: Callable[[], None],
 ) -> tuple[T, float]:
-    """Hold, point the target file at ``to_url``, reload, run ``last_step`` once no old worker
-    is left, lift the hold. On failure the app moves back where it was, and the workers that
-    held requests leave before the hold is lifted: none of them ever serves one."""
+    """Hold, point the target file at ``to_url``, replace the workers, run ``last_step`` once
+    no old worker is left, lift the hold. On failure the app moves back where it was, and the
+    workers that held requests leave before the hold is lifted: none of them ever serves
+    one."""
     target_file = Path(settings.DATABASE_TARGET_PATH)
     try:
         previous = target_file.read_text().strip()
@@ -159,7 +161,7 @@ def _move(
         write_target(target_file, to_url)
         on_holding()
         try:
-            server.reload()
+            server.replace_workers()
         except gunicorn_control.ServerReloadFailed as exc:
             raise CopyFailed(str(exc)) from None
         result = last_step()

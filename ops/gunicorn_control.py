@@ -95,6 +95,9 @@ class Server:
     def reload(self, *, timeout: float | None = None) -> None:
         reload_workers(self.master, timeout=timeout)
 
+    def replace_workers(self, *, timeout: float | None = None) -> None:
+        replace_workers(self.master, self.pid_file, timeout=timeout)
+
 
 def running_server(pid_file: Path | None = None) -> Server:
     """The gunicorn master named by ``GUNICORN_PID_FILE``; ``ServerNotRunning`` when there is
@@ -147,6 +150,66 @@ def reload_workers(master: int, *, timeout: float | None = None) -> None:
         if current and not current & old:
             return
         time.sleep(0.01)
+    left = sorted(workers(master) & old)
+    raise ServerReloadFailed(
+        f"gunicorn (pid {master}) still runs old worker(s) {left} {timeout:.0f} s after the reload"
+    )
+
+
+def _signal_until(master: int, signum: int, changed, deadline: float, what: str) -> None:
+    """Send ``signum`` to the master, then wait until ``changed(workers before, workers now)``.
+    Waiting before the next signal matters: a signal sent while one of its kind is still
+    pending would be merged with it."""
+    before = workers(master)
+    os.kill(master, signum)
+    while time.monotonic() < deadline:
+        if changed(before, workers(master)):
+            return
+        time.sleep(0.005)
+    raise ServerReloadFailed(f"gunicorn (pid {master}) did not {what} in time")
+
+
+def replace_workers(master: int, pid_file: Path, *, timeout: float | None = None) -> None:
+    """New workers first, then the old ones leave, so that no connection waits for a worker
+    to load the app (a SIGHUP reload stops the old workers at once, while the new ones are
+    still loading it, about 0.2 s of CPU each). One SIGTTIN per worker serving now: gunicorn
+    starts one more worker each time, which reads the settings afresh (``preload_app`` is
+    off). Once every new worker has loaded the app (it has published its settings), one
+    SIGTTOU per worker added: gunicorn stops its oldest worker each time, gracefully (it
+    finishes the request it serves). Back once none of the workers serving before is left."""
+    timeout = RELOAD_TIMEOUT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    old = workers(master)
+    directory = published_dir(pid_file)
+    for _ in old:
+        _signal_until(
+            master,
+            signal.SIGTTIN,
+            lambda before, now: len(now) > len(before),
+            deadline,
+            "add a worker",
+        )
+    while time.monotonic() < deadline:
+        new = workers(master) - old
+        if len(new) >= len(old) and all((directory / f"{pid}.json").exists() for pid in new):
+            break
+        time.sleep(0.005)
+    else:
+        raise ServerReloadFailed(
+            f"gunicorn (pid {master}): its new workers did not load the app in {timeout:.0f} s"
+        )
+    for _ in old:
+        _signal_until(
+            master,
+            signal.SIGTTOU,
+            lambda before, now: len(now) < len(before),
+            deadline,
+            "stop a worker",
+        )
+    while time.monotonic() < deadline:
+        if not workers(master) & old:
+            return
+        time.sleep(0.005)
     left = sorted(workers(master) & old)
     raise ServerReloadFailed(
         f"gunicorn (pid {master}) still runs old worker(s) {left} {timeout:.0f} s after the reload"

@@ -5,12 +5,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from ops.gunicorn_control import reload_workers, workers
+from ops.gunicorn_control import published_dir, reload_workers, replace_workers, workers
 from scripts.api_client import call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,6 +222,36 @@ def test_a_reload_replaces_every_worker_and_the_new_ones_serve(tmp_path):
     log = server.stderr.read_text()
     assert log.count("Worker exiting") >= 2
     assert "exited with code" not in log  # each old worker left with exit code 0
+
+
+def test_a_replacement_keeps_as_many_workers_ready_as_before_and_leaves_only_new_ones(
+    tmp_path,
+):
+    pid_file = tmp_path / "gunicorn.pid"
+    with Server(tmp_path, GUNICORN_WORKERS="2", GUNICORN_PID_FILE=str(pid_file)) as server:
+        master = server.process.pid
+        old = workers(master)
+        published = published_dir(pid_file)
+        deadline = time.monotonic() + 30
+        while not all((published / f"{pid}.json").exists() for pid in old):
+            assert time.monotonic() < deadline, "the workers did not load the app"
+            time.sleep(0.01)
+        ready = []  # how many live workers had loaded the app, sampled throughout
+        replacing = threading.Thread(target=replace_workers, args=(master, pid_file))
+        replacing.start()
+        while replacing.is_alive():
+            live = workers(master)
+            ready.append(sum((published / f"{pid}.json").exists() for pid in live))
+            time.sleep(0.002)
+        replacing.join()
+        new = workers(master)
+        status = get(server.base, "/healthz")[0]
+
+    assert len(old) == 2 and len(new) == 2 and not old & new
+    # A SIGHUP reload leaves no worker ready while the new ones load the app.
+    assert len(ready) > 10 and min(ready) >= 2, ready
+    assert status == 200
+    assert "exited with code" not in server.stderr.read_text()
 
 
 def test_a_configuration_error_stops_the_server_with_its_reason(tmp_path):

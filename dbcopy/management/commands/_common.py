@@ -60,7 +60,7 @@ def report_verification(command, report) -> None:
 def held(moved) -> str:
     """What a move's hold meant for clients, in a sentence's end."""
     bound = settings.CUTOVER_HOLD_SECONDS
-    said = f"requests were held for {moved.held_seconds:.2f} s (reload to release)"
+    said = f"requests were held for {moved.held_seconds:.2f} s (hold written to hold lifted)"
     if moved.held_seconds <= bound:
         return f"{said}, within CUTOVER_HOLD_SECONDS ({bound} s): none refused"
     return f"{said}: those held over CUTOVER_HOLD_SECONDS ({bound} s) were refused with 503"
