@@ -13,8 +13,6 @@ class DomainError(Exception):
     message = "The request was refused."
     #: Seconds after which the same request may succeed (sent as ``Retry-After``), if known.
     retry_after: int | None = None
-    #: The request's field the error is about, if one is (validation errors name it).
-    field: str | None = None
 
     def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
         if message is not None:

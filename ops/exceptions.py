@@ -55,11 +55,7 @@ def status_of(error: errors.DomainError) -> int:
 def _domain_error_response(error: errors.DomainError, context) -> Response:
     set_rollback()  # as DRF does for its own exceptions under ATOMIC_REQUESTS
     status_code = status_of(error)
-    if error.field is not None:
-        data = validation_body({error.field: [error.message]})
-    else:
-        data = error_body(error.message, error.code)
-    response = Response(data, status=status_code)
+    response = Response(error_body(error.message, error.code), status=status_code)
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
     view = context.get("view")

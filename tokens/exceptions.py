@@ -7,7 +7,10 @@ class SignInRefused(Unauthenticated):
 
 
 class UnknownProvider(Invalid):
-    field = "provider"
+    """A provider sign-in does not know (the login serializer refuses these first, naming the
+    field, from the same settings)."""
+
+    code = "unknown_provider"
 
 
 class ProviderUnavailable(Unavailable):

@@ -48,15 +48,11 @@ def test_an_error_that_knows_when_to_retry_says_it():
     assert answer(IdempotencyKeyInUse())["Retry-After"] == "1"
 
 
-def test_an_invalid_field_is_answered_as_a_validation_error():
+def test_an_invalid_request_is_answered_400_with_its_code_and_message():
     response = answer(UnknownProvider("unknown provider 'myspace'"))
 
     assert response.status_code == 400
-    assert response.data == {
-        "provider": ["unknown provider 'myspace'"],
-        "detail": "provider: unknown provider 'myspace'",
-        "code": "invalid",
-    }
+    assert response.data == {"detail": "unknown provider 'myspace'", "code": "unknown_provider"}
 
 
 def test_a_401_names_the_scheme_of_the_views_authentication():

@@ -52,11 +52,13 @@ def test_sign_in_with_an_invalid_token_is_refused(idp):
     assert not User.objects.exists()
 
 
-def test_sign_in_with_an_unknown_provider_is_a_validation_error(idp):
+def test_sign_in_with_an_unknown_provider_is_refused_as_invalid_and_stores_nothing(idp):
     with pytest.raises(Invalid) as caught:
         sign_in(provider="myspace", id_token=idp.id_token())
 
-    assert caught.value.field == "provider"
+    assert caught.value.code == "unknown_provider"
+    assert "myspace" in caught.value.message
+    assert not User.objects.exists()
 
 
 def test_sign_in_while_the_provider_is_unreachable_is_service_unavailable(idp):
