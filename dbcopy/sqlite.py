@@ -14,7 +14,7 @@ from django.db.utils import load_backend
 from django.utils.connection import ConnectionDoesNotExist
 
 from dbcopy.checksums import canonical_select, row_bytes, row_hash
-from dbcopy.chunks import FETCH_ROWS, key_chunks, sqlite_keys_in
+from dbcopy.chunks import FETCH_ROWS, TEXT_PART_ROWS, key_chunks, sqlite_keys_in
 from dbcopy.exceptions import BadValue, CopyRefused
 from dbcopy.json_text import json_problem
 from dbcopy.problems import SQLITE, sql_problems
@@ -216,10 +216,10 @@ def _text_problems(conn, table, texts, where, params, order) -> Iterator[BadValu
 
 
 def _parts_not_utf8(conn, table, texts) -> Iterator[tuple[int, int]]:
-    """(first, last) rowid of each part of the table (FETCH_ROWS rows in rowid order, read
-    from the table itself) holding a text that is not UTF-8. SQLite joins a part's texts by
-    a newline into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of
-    well-formed rows costs one row to Python instead of FETCH_ROWS."""
+    """(first, last) rowid of each part of the table (TEXT_PART_ROWS rows in rowid order,
+    read from the table itself) holding a text that is not UTF-8. SQLite joins a part's texts
+    by a newline into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of
+    well-formed rows costs one row to Python instead of TEXT_PART_ROWS."""
     joined = " || char(10) || ".join(
         f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN {quote(c.name)} ELSE '' END"
         for c in texts
@@ -231,7 +231,7 @@ def _parts_not_utf8(conn, table, texts) -> Iterator[tuple[int, int]]:
         joined_texts, first, last = conn.execute(
             f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB), min(rowid), max(rowid)"
             f" FROM (SELECT rowid, {columns} FROM {quote(table.name)} {after}"
-            f" ORDER BY rowid LIMIT {FETCH_ROWS})",
+            f" ORDER BY rowid LIMIT {TEXT_PART_ROWS})",
             params,
         ).fetchone()
         if last is None:

@@ -99,9 +99,9 @@ def test_the_check_and_the_copy_name_the_same_value(source, bad):
 
 
 def test_one_text_that_is_not_utf8_among_good_rows_is_named_by_its_key(source, monkeypatch):
-    """The journal is decoded a part at a time (here 5 rows; 5000 in use): the one part that
+    """The journal is decoded a part at a time (here 5 rows): the one part that
     does not decode is read row by row, and its wrong text alone is reported."""
-    monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 5)
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 5)
     fill(FILL, users=3, entries_per_user=4)
     with sqlite3.connect(source) as conn:  # the seventh of twelve rows: the second part
         key = conn.execute("SELECT id FROM journal_journalentry WHERE rowid = 7").fetchone()[0]

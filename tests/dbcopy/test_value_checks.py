@@ -91,7 +91,7 @@ def notes(bodies: dict[int, bytes]) -> sqlite3.Connection:
 def test_the_whole_table_search_names_each_text_that_is_not_utf8_among_good_rows(monkeypatch):
     """Unordered, the table is decoded a part at a time (here 3 rows); a part that does not
     decode is read row by row, and only its wrong texts are named."""
-    monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 3)
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
     conn = notes({8: b"caf\xe9", 9: "\u00e9".encode()[:1], 17: b"a\x00b"})
 
     found = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES, ordered=False)]
@@ -106,7 +106,7 @@ def test_the_whole_table_search_names_each_text_that_is_not_utf8_among_good_rows
 
 
 def test_the_whole_table_search_passes_well_formed_text(monkeypatch):
-    monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 3)
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
     conn = notes({5: "\U0001f331".encode(), 6: b""})
 
     assert list(problem_values(conn, NOTES, ordered=False)) == []
