@@ -135,6 +135,9 @@ def _orphans(source: sqlite3.Connection, tables: list[Table]):
     materialized set SQLite indexes for the lookups), as the copy reads them: an index that
     disagrees with its table (``PRAGMA quick_check`` does not compare them) changes nothing
     here."""
+    # The parent's keys and their index in memory rather than a temporary file: at most the
+    # keys of one table at a time.
+    source.execute("PRAGMA temp_store = MEMORY")
     for table in tables:
         for column, parent, parent_column in table.foreign_keys:
             child, col = quote(table.name), quote(column)
@@ -242,7 +245,8 @@ def _source_findings(
         lambda source: _grouped(_bad_values(source, journal)),
         _integrity,
         lambda source: _grouped(_bad_values(source, others)),
-        lambda source: _grouped(_orphans(source, tables)) + _grouped(_collisions(source, tables)),
+        lambda source: _grouped(_orphans(source, tables)),
+        lambda source: _grouped(_collisions(source, tables)),
     ]
 
     def run(scan: Callable[[sqlite3.Connection], list[Finding]]) -> list[Finding]:
