@@ -173,12 +173,12 @@ def _problem_values(conn, table, pk, chunks, ordered) -> Iterator[BadValue]:
         yield from sql_problems(conn.cursor(), SQLITE, table, chunk, ordered=ordered)
         if not texts:
             continue
-        if chunk is None and not ordered and not has_json:
+        if chunk is None and not ordered and not has_json and (rowid := _rowid(conn, table)):
             # The whole table in any order: only its parts holding text that is not UTF-8
             # are read row by row.
-            for first, last in _parts_not_utf8(conn, table, texts):
+            for first, last in _parts_not_utf8(conn, table, texts, rowid):
                 yield from _text_problems(
-                    conn, table, texts, "rowid BETWEEN ? AND ?", (first, last), ""
+                    conn, table, texts, f"{rowid} BETWEEN ? AND ?", (first, last), ""
                 )
             continue
         where, params = ("1", ()) if chunk is None else sqlite_keys_in(table, chunk)
@@ -215,7 +215,24 @@ def _text_problems(conn, table, texts, where, params, order) -> Iterator[BadValu
                     yield BadValue(table.name, table.pk, column.name, key, text, why)
 
 
-def _parts_not_utf8(conn, table, texts) -> Iterator[tuple[int, int]]:
+def _rowid(conn, table) -> str | None:
+    """The name the table's rowid answers to, or None: a table WITHOUT ROWID, or one whose
+    columns take all three names (a column named rowid is not the rowid)."""
+    columns = {
+        name.lower()
+        for (name,) in conn.execute("SELECT name FROM pragma_table_xinfo(?)", [table.name])
+    }
+    name = next((name for name in ("rowid", "_rowid_", "oid") if name not in columns), None)
+    if name is None:
+        return None
+    try:
+        conn.execute(f"SELECT {name} FROM {quote(table.name)} LIMIT 0")
+    except sqlite3.OperationalError:  # WITHOUT ROWID
+        return None
+    return name
+
+
+def _parts_not_utf8(conn, table, texts, rowid) -> Iterator[tuple[int, int]]:
     """(first, last) rowid of each part of the table (TEXT_PART_ROWS rows in rowid order,
     read from the table itself) holding a text that is not UTF-8. SQLite joins a part's texts
     by a newline into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of
@@ -227,11 +244,11 @@ def _parts_not_utf8(conn, table, texts) -> Iterator[tuple[int, int]]:
     columns = ", ".join(quote(c.name) for c in texts)
     last = None
     while True:
-        after, params = ("", ()) if last is None else ("WHERE rowid > ?", (last,))
+        after, params = ("", ()) if last is None else (f"WHERE {rowid} > ?", (last,))
         joined_texts, first, last = conn.execute(
-            f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB), min(rowid), max(rowid)"
-            f" FROM (SELECT rowid, {columns} FROM {quote(table.name)} {after}"
-            f" ORDER BY rowid LIMIT {TEXT_PART_ROWS})",
+            f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB), min({rowid}), max({rowid})"
+            f" FROM (SELECT {rowid}, {columns} FROM {quote(table.name)} {after}"
+            f" ORDER BY {rowid} LIMIT {TEXT_PART_ROWS})",
             params,
         ).fetchone()
         if last is None:

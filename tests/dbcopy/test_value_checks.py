@@ -110,3 +110,28 @@ def test_the_whole_table_search_passes_well_formed_text(monkeypatch):
     conn = notes({5: "\U0001f331".encode(), 6: b""})
 
     assert list(problem_values(conn, NOTES, ordered=False)) == []
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title text, body text, rowid int)",
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title, body, rowid, _rowid_, oid)",
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title text, body text) WITHOUT ROWID",
+    ],
+    ids=["a column named rowid", "columns taking every name", "WITHOUT ROWID"],
+)
+def test_a_table_without_a_rowid_to_read_by_is_searched_row_by_row(monkeypatch, create):
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(create)
+    for key in range(1, 21):
+        body = b"caf\xe9" if key == 8 else b"ok"
+        conn.execute(
+            "INSERT INTO example_note (id, title, body) VALUES (?, 'x', CAST(? AS TEXT))",
+            [key, body],
+        )
+
+    found = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES, ordered=False)]
+
+    assert found == [(8, "body", "text that is not UTF-8")]
