@@ -14,7 +14,7 @@ from django.db.utils import load_backend
 from django.utils.connection import ConnectionDoesNotExist
 
 from dbcopy.checksums import canonical_select, row_bytes, row_hash
-from dbcopy.chunks import FETCH_ROWS, key_chunks, sqlite_keys_in
+from dbcopy.chunks import FETCH_ROWS, TEXT_PART_ROWS, key_chunks, sqlite_keys_in
 from dbcopy.exceptions import BadValue, CopyRefused
 from dbcopy.json_text import json_problem
 from dbcopy.problems import SQLITE, sql_problems
@@ -146,8 +146,9 @@ def problem_values(
     """Every value of the table (among ``keys`` if given) that is not of its column's kind as
     Django stores it in SQLite, or that PostgreSQL's column cannot hold, in primary key order:
     first those SQL can tell, then text that is not UTF-8 and JSON that jsonb refuses (every
-    text and JSON column in one read, row by row). The copy names the first (``bad_value``);
-    ``copy_from_sqlite --check`` counts them all."""
+    text and JSON column in one read, row by row; a whole table without JSON searched in any
+    order is decoded a part at a time, and only a part that fails is read row by row). The
+    copy names the first (``bad_value``); ``copy_from_sqlite --check`` counts them all."""
     pk = quote(table.pk)
     chunks: Iterable[list | None] = [None] if keys is None else key_chunks(keys)
     # A row may hold text that is not UTF-8 in another column than the one named: shown with
@@ -164,38 +165,98 @@ def _problem_values(conn, table, pk, chunks, ordered) -> Iterator[BadValue]:
     # In key order, the first is always the same; unordered, a table is read in its storage
     # order instead of through its key's index (three times faster on a large table).
     order = f" ORDER BY {pk}" if ordered else ""
+    # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses;
+    # every text and JSON column of the table in one read.
+    texts = [c for c in table.columns if c.value_kind.textual]
+    has_json = any(c.value_kind.json_text for c in texts)
     for chunk in chunks:
         yield from sql_problems(conn.cursor(), SQLITE, table, chunk, ordered=ordered)
-        # What SQL cannot tell: text that is not UTF-8, JSON that parses but jsonb refuses;
-        # every text and JSON column of the table in one read.
-        texts = [c for c in table.columns if c.value_kind.textual]
         if not texts:
             continue
-        blobs = ", ".join(
-            f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN CAST({quote(c.name)} AS BLOB) END"
-            for c in texts
-        )
+        if chunk is None and not ordered and not has_json and (rowid := _rowid(conn, table)):
+            # The whole table in any order: only its parts holding text that is not UTF-8
+            # are read row by row.
+            for first, last in _parts_not_utf8(conn, table, texts, rowid):
+                yield from _text_problems(
+                    conn, table, texts, f"{rowid} BETWEEN ? AND ?", (first, last), ""
+                )
+            continue
         where, params = ("1", ()) if chunk is None else sqlite_keys_in(table, chunk)
-        rows = conn.execute(
-            f"SELECT {pk}, {blobs} FROM {quote(table.name)} WHERE {where}{order}", params
-        )
-        has_json = any(c.value_kind.json_text for c in texts)
-        while batch := rows.fetchmany(FETCH_ROWS):
-            if not has_json and _all_utf8(batch):
-                continue
-            for key, *values in batch:
-                for column, value in zip(texts, values, strict=True):
-                    if value is None:
-                        continue
-                    try:
-                        text = value.decode()
-                    except UnicodeDecodeError:
-                        yield BadValue(
-                            table.name, table.pk, column.name, key, value, "text that is not UTF-8"
-                        )
-                        continue
-                    if column.value_kind.json_text and (why := json_problem(text)):
-                        yield BadValue(table.name, table.pk, column.name, key, text, why)
+        yield from _text_problems(conn, table, texts, where, params, order)
+
+
+def _text_problems(conn, table, texts, where, params, order) -> Iterator[BadValue]:
+    """The texts of the rows ``where`` selects that are not UTF-8, and their JSON that jsonb
+    refuses, row by row."""
+    blobs = ", ".join(
+        f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN CAST({quote(c.name)} AS BLOB) END"
+        for c in texts
+    )
+    rows = conn.execute(
+        f"SELECT {quote(table.pk)}, {blobs} FROM {quote(table.name)} WHERE {where}{order}",
+        params,
+    )
+    has_json = any(c.value_kind.json_text for c in texts)
+    while batch := rows.fetchmany(FETCH_ROWS):
+        if not has_json and _all_utf8(batch):
+            continue
+        for key, *values in batch:
+            for column, value in zip(texts, values, strict=True):
+                if value is None:
+                    continue
+                try:
+                    text = value.decode()
+                except UnicodeDecodeError:
+                    yield BadValue(
+                        table.name, table.pk, column.name, key, value, "text that is not UTF-8"
+                    )
+                    continue
+                if column.value_kind.json_text and (why := json_problem(text)):
+                    yield BadValue(table.name, table.pk, column.name, key, text, why)
+
+
+def _rowid(conn, table) -> str | None:
+    """The name the table's rowid answers to, or None: a table WITHOUT ROWID, or one whose
+    columns take all three names (a column named rowid is not the rowid)."""
+    columns = {
+        name.lower()
+        for (name,) in conn.execute("SELECT name FROM pragma_table_xinfo(?)", [table.name])
+    }
+    name = next((name for name in ("rowid", "_rowid_", "oid") if name not in columns), None)
+    if name is None:
+        return None
+    try:
+        conn.execute(f"SELECT {name} FROM {quote(table.name)} LIMIT 0")
+    except sqlite3.OperationalError:  # WITHOUT ROWID
+        return None
+    return name
+
+
+def _parts_not_utf8(conn, table, texts, rowid) -> Iterator[tuple[int, int]]:
+    """(first, last) rowid of each part of the table (TEXT_PART_ROWS rows in rowid order,
+    read from the table itself) holding a text that is not UTF-8. SQLite joins a part's texts
+    by a newline into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of
+    well-formed rows costs one row to Python instead of TEXT_PART_ROWS."""
+    joined = " || char(10) || ".join(
+        f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN {quote(c.name)} ELSE '' END"
+        for c in texts
+    )
+    columns = ", ".join(quote(c.name) for c in texts)
+    last = None
+    while True:
+        after, params = ("", ()) if last is None else (f"WHERE {rowid} > ?", (last,))
+        joined_texts, first, last = conn.execute(
+            f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB), min({rowid}), max({rowid})"
+            f" FROM (SELECT {rowid}, {columns} FROM {quote(table.name)} {after}"
+            f" ORDER BY {rowid} LIMIT {TEXT_PART_ROWS})",
+            params,
+        ).fetchone()
+        if last is None:
+            return
+        try:
+            joined_texts.decode()
+        except UnicodeDecodeError:
+            yield first, last
 
 
 def _all_utf8(batch: list) -> bool:

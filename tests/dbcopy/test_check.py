@@ -98,6 +98,34 @@ def test_the_check_and_the_copy_name_the_same_value(source, bad):
     assert str(refused.value).startswith(f"{table}.{column} of the row with id = {key}: ")
 
 
+def test_one_text_that_is_not_utf8_among_good_rows_is_named_by_its_key(source, monkeypatch):
+    """The journal is decoded a part at a time (here 5 rows): the one part that
+    does not decode is read row by row, and its wrong text alone is reported."""
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 5)
+    fill(FILL, users=3, entries_per_user=4)
+    with sqlite3.connect(source) as conn:  # the seventh of twelve rows: the second part
+        key = conn.execute("SELECT id FROM journal_journalentry WHERE rowid = 7").fetchone()[0]
+        conn.execute(
+            "UPDATE journal_journalentry SET content = CAST(? AS TEXT) WHERE id = ?",
+            [b"caf\xe9", key],
+        )
+
+    report = check_copy(source)
+    with pytest.raises(CommandError) as refused:
+        call_command("copy_from_sqlite", str(source), "--no-progress")
+
+    not_utf8 = [f for f in report.findings if f.check == "value.not_utf8"]
+    assert [(f.message, f.count) for f in not_utf8] == [
+        ("journal_journalentry.content: text that is not UTF-8", 1)
+    ]
+    assert [(s.table, s.column, s.key) for s in not_utf8[0].samples] == [
+        ("journal_journalentry", "content", key)
+    ]
+    assert str(refused.value).startswith(
+        f"journal_journalentry.content of the row with id = {key}: text that is not UTF-8"
+    )
+
+
 def test_a_target_holding_data_is_reported(source):
     fill(FILL)
     steps.copy_sqlite_to_postgres(source)

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from dbcopy.sqlite import _all_utf8, bad_value
+from dbcopy.sqlite import _all_utf8, bad_value, problem_values
 from dbcopy.tables import Column, Table
 
 TABLE = Table(
@@ -64,3 +64,74 @@ def test_texts_decoded_together_decode_exactly_when_each_does():
     assert not _all_utf8(split)
     assert not _all_utf8([(1, b"ok", b"\xed\xa0\x80")])  # an encoded surrogate
     assert _all_utf8([(1, "caf\u00e9".encode(), None), (2, "\U0001f331".encode(), b"")])
+
+
+NOTES = Table(
+    label="example.Note",
+    name="example_note",
+    pk="id",
+    columns=(Column("id", "int"), Column("title", "text"), Column("body", "text")),
+    foreign_keys=(),
+)
+
+
+def notes(bodies: dict[int, bytes]) -> sqlite3.Connection:
+    """Twenty notes of well-formed text, the bodies of some keys replaced (bytes stored as
+    they are, as text)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE example_note (id integer PRIMARY KEY, title text, body text)")
+    for key in range(1, 21):
+        body = bodies.get(key, f"caf\u00e9 {key}".encode())
+        conn.execute(
+            "INSERT INTO example_note VALUES (?, 'na\u00efve', CAST(? AS TEXT))", [key, body]
+        )
+    return conn
+
+
+def test_the_whole_table_search_names_each_text_that_is_not_utf8_among_good_rows(monkeypatch):
+    """Unordered, the table is decoded a part at a time (here 3 rows); a part that does not
+    decode is read row by row, and only its wrong texts are named."""
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
+    conn = notes({8: b"caf\xe9", 9: "\u00e9".encode()[:1], 17: b"a\x00b"})
+
+    found = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES, ordered=False)]
+
+    assert sorted(found) == [
+        (8, "body", "text that is not UTF-8"),
+        (9, "body", "text that is not UTF-8"),
+        (17, "body", "holds a NUL character, which PostgreSQL refuses"),
+    ]
+    in_key_order = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES)]
+    assert sorted(in_key_order) == sorted(found)  # what the copy's own search finds
+
+
+def test_the_whole_table_search_passes_well_formed_text(monkeypatch):
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
+    conn = notes({5: "\U0001f331".encode(), 6: b""})
+
+    assert list(problem_values(conn, NOTES, ordered=False)) == []
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title text, body text, rowid int)",
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title, body, rowid, _rowid_, oid)",
+        "CREATE TABLE example_note (id integer PRIMARY KEY, title text, body text) WITHOUT ROWID",
+    ],
+    ids=["a column named rowid", "columns taking every name", "WITHOUT ROWID"],
+)
+def test_a_table_without_a_rowid_to_read_by_is_searched_row_by_row(monkeypatch, create):
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(create)
+    for key in range(1, 21):
+        body = b"caf\xe9" if key == 8 else b"ok"
+        conn.execute(
+            "INSERT INTO example_note (id, title, body) VALUES (?, 'x', CAST(? AS TEXT))",
+            [key, body],
+        )
+
+    found = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES, ordered=False)]
+
+    assert found == [(8, "body", "text that is not UTF-8")]
