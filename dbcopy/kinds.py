@@ -54,6 +54,13 @@ def _glob_length(glob: str) -> int:
     return len(re.sub(r"\[[^]]*\]", "?", glob))
 
 
+def _bytes(c: str) -> str:
+    """The length of ``c`` in bytes. SQLite's length() of a text, its GLOB and its substr()
+    stop at a NUL character; a shape of ASCII characters is as many bytes as characters, so
+    a value of the right length in bytes that matches the GLOB holds no NUL."""
+    return f"length(CAST({c} AS BLOB))"
+
+
 def _sqlite_shape(c: str, shape: str) -> str:
     """``c`` is text of ``shape`` (GLOB), with or without ``_FRACTION_GLOB`` after it. Its
     length picks the one GLOB that can match, instead of trying both on every value with a
@@ -61,7 +68,7 @@ def _sqlite_shape(c: str, shape: str) -> str:
     length = _glob_length(shape)
     fraction = length + _glob_length(_FRACTION_GLOB)
     return (
-        f"typeof({c}) = 'text' AND CASE length({c}) WHEN {length} THEN {c} GLOB '{shape}'"
+        f"typeof({c}) = 'text' AND CASE {_bytes(c)} WHEN {length} THEN {c} GLOB '{shape}'"
         f" WHEN {fraction} THEN {c} GLOB '{shape}{_FRACTION_GLOB}' ELSE 0 END"
     )
 
@@ -225,10 +232,11 @@ class Uuid(ValueKind):
 
     def sqlite_checks(self, c: str, column: Any) -> list[Check]:
         # One GLOB over the 32 digits: a shorter or longer text cannot match it (the same
-        # result as length() and a search for a wrong digit, a tenth less time).
+        # result as length() and a search for a wrong digit, a tenth less time); 32 bytes, so
+        # nothing hides after a NUL, where the GLOB stops.
         return [
             (
-                f"typeof({c}) <> 'text' OR NOT {c} GLOB '{_HEX_DIGIT * 32}'",
+                f"typeof({c}) <> 'text' OR {_bytes(c)} <> 32 OR NOT {c} GLOB '{_HEX_DIGIT * 32}'",
                 "not a UUID as Django stores it (32 lowercase hex digits)",
             )
         ]
@@ -284,7 +292,8 @@ class Date(ValueKind):
     def sqlite_checks(self, c: str, column: Any) -> list[Check]:
         return [
             (
-                f"NOT (typeof({c}) = 'text' AND {c} GLOB '{_DATE_GLOB}' AND {_sqlite_date_ok(c)})",
+                f"NOT (typeof({c}) = 'text' AND {_bytes(c)} = 10 AND {c} GLOB '{_DATE_GLOB}'"
+                f" AND {_sqlite_date_ok(c)})",
                 "not a date as Django stores it ('YYYY-MM-DD')",
             )
         ]

@@ -79,6 +79,19 @@ BAD_VALUES = {
         "NOT-A-UUID",
         "not a UUID as Django stores it",
     ),
+    # SQLite's GLOB and length() stop at a NUL: what follows one must not pass unseen.
+    "a UUID with a NUL and more after it": (
+        "journal_journalentry",
+        "user_id",
+        "0" * 32 + "\x00x",
+        "not a UUID as Django stores it",
+    ),
+    "a date and time with a NUL and more after it": (
+        "tokens_session",
+        "expires_at",
+        "2026-02-01 10:00:00\x00x",
+        "not a date and time as Django stores it",
+    ),
 }
 
 

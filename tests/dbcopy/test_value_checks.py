@@ -49,6 +49,9 @@ def test_values_as_django_stores_them_are_fine():
         ({"day": "2026-02-29"}, "example_row.day of the row with id = 2: not a date as Django"),
         ({"day": "2026-1-02"}, "example_row.day of the row with id = 2: not a date as Django"),
         ({"at": "24:00:00"}, "example_row.at of the row with id = 2: not a time of day"),
+        # SQLite's GLOB and length() stop at a NUL: what follows one must not pass unseen.
+        ({"day": "2024-02-29\x00x"}, "example_row.day of the row with id = 2: not a date as"),
+        ({"at": "23:59:59\x00.123456"}, "example_row.at of the row with id = 2: not a time of"),
         ({"took": "1 day"}, "example_row.took of the row with id = 2: not a duration"),
         ({"data": "text"}, "example_row.data of the row with id = 2: not binary data"),
     ],
