@@ -2,7 +2,10 @@
 (the database unreachable or not migrated, a file that cannot be written) ends in one line
 on stderr and a non-zero exit, never a traceback. ``--traceback`` still shows it."""
 
+import signal
 import sqlite3
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -50,6 +53,44 @@ def environment_errors(command, *, suffix: str = ""):
         raise CommandError(first_line(exc) + suffix) from None
 
 
+class Stopped(BaseException):
+    """A signal asked the command to stop (SIGTERM from a service manager, SIGHUP from a
+    closed terminal). Raised where the command runs, as Ctrl-C's KeyboardInterrupt is, so that
+    every cleanup on the way out runs as it does for an error: a transaction rolled back,
+    maintenance turned off again, a move moved back. Not an ``Exception``: nothing that handles
+    errors may swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(f"stopped by {self.signal_name}")
+
+
+def stop_reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, Stopped) else "interrupted (Ctrl-C)"
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stop_signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``Stopped`` for the block (signals reach the main thread only;
+    elsewhere, as in a test's thread, they keep their handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class OperatorCommand(BaseCommand):
     """Subclasses implement ``handle_command`` (as Django's ``LabelCommand`` subclasses
     implement ``handle_label``); ``handle`` runs it with its errors turned into one line."""
@@ -59,8 +100,13 @@ class OperatorCommand(BaseCommand):
 
     def handle(self, *args, **options):
         self.show_traceback = bool(options.get("traceback"))
-        with environment_errors(self):
-            return self.handle_command(*args, **options)
+        try:
+            with stop_signals_raise(), environment_errors(self):
+                return self.handle_command(*args, **options)
+        except (Stopped, KeyboardInterrupt) as exc:
+            if self.show_traceback:
+                raise
+            raise CommandError(stop_reason(exc)) from None
 
     def handle_command(self, *args, **options):
         raise NotImplementedError("subclasses of OperatorCommand must provide handle_command()")

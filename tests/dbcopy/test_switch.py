@@ -2,6 +2,10 @@
 as `make serve` serves it (gunicorn, its pid file), with a client writing through the API."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import urllib.parse
 from pathlib import Path
@@ -20,7 +24,7 @@ from scripts import api_client
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import fill
 from tests.ops.test_serving import Server
-from tests.processes import run_manage
+from tests.processes import ROOT, run_manage
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -261,6 +265,18 @@ def moving(settings, tmp_path, state):
     return settings
 
 
+@pytest.fixture
+def served_source(source, tmp_path):
+    """The source with one user and change capture, ready to be served from
+    ``tmp_path / "server"``; the user's access token."""
+    fill(FILL, users=1)
+    token = access_token(source)
+    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
+    close_alias(FILL)
+    (tmp_path / "server").mkdir()
+    return token
+
+
 def during(monkeypatch, name, before):
     """Run ``before()`` just before the move's last step ``name`` (dbcopy.switch)."""
     real = getattr(switch, name)
@@ -273,13 +289,9 @@ def during(monkeypatch, name, before):
 
 
 def test_a_write_held_by_a_move_lands_on_the_database_moved_to(
-    source, tmp_path, state, moving, monkeypatch, sqlite_alias
+    source, served_source, tmp_path, state, moving, monkeypatch, sqlite_alias
 ):
-    fill(FILL, users=1)
-    token = access_token(source)
-    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
-    close_alias(FILL)
-    (tmp_path / "server").mkdir()
+    token = served_source
     rollback = tmp_path / "rollback.sqlite3"
     held = {}
 
@@ -308,13 +320,9 @@ def test_a_write_held_by_a_move_lands_on_the_database_moved_to(
 
 
 def test_a_request_held_past_the_bound_is_refused_with_maintenance(
-    source, tmp_path, state, moving, monkeypatch, sqlite_alias
+    source, served_source, tmp_path, state, moving, monkeypatch, sqlite_alias
 ):
-    fill(FILL, users=1)
-    token = access_token(source)
-    call_command("copy_from_sqlite", str(source), "--capture", "--no-progress")
-    close_alias(FILL)
-    (tmp_path / "server").mkdir()
+    token = served_source
     late = {}
 
     def held_too_long(base):
@@ -335,6 +343,52 @@ def test_a_request_held_past_the_bound_is_refused_with_maintenance(
     assert after[0] == 201  # the move went through; writes go on, on PostgreSQL
     assert contents_in("default", ["too-late", "after"]) == {"after"}
     assert contents_in(sqlite_alias("served", source), ["too-late", "after"]) == set()
+
+
+def test_a_move_stopped_by_sigterm_moves_back_and_leaves_nothing_behind(
+    source, served_source, tmp_path, state, moving, sqlite_alias
+):
+    token = served_source
+    rollback = tmp_path / "rollback.sqlite3"
+    with Server(tmp_path / "server", SQLITE_PATH=str(source), **state) as server:
+        call_command("copy_from_sqlite", str(source), "--cutover", "--switch", "--no-progress")
+        # The way back, as an operator's service manager would stop it: SIGTERM mid-move.
+        back = subprocess.Popen(
+            [sys.executable, "manage.py", "copy_to_sqlite", str(rollback), "--switch"],
+            cwd=ROOT,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "ENV_FILE": os.devnull,
+                "PYTHONUNBUFFERED": "1",
+                **state,
+                "DEBUG": "1",
+                "SQLITE_PATH": str(source),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert back.stdout is not None
+        for line in back.stdout:
+            if line.startswith("holding requests"):
+                back.send_signal(signal.SIGTERM)
+                break
+        _, err = back.communicate(timeout=120)
+        after = call(server.base, token, "POST", "/api/v1/journal/entries", {"content": "after"})
+
+    assert back.returncode == 1
+    assert err.strip().splitlines()[-1] == (
+        "CommandError: stopped by SIGTERM; the app serves what it served before"
+    )
+    assert "Traceback" not in err
+    # Requests are served on PostgreSQL again, none held; nothing of the move is left.
+    assert after[0] == 201
+    assert contents_in("default", ["after"]) == {"after"}
+    assert not (tmp_path / "maintenance.flag.hold").exists()
+    assert not rollback.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'dbcopy%%'")
+        assert cursor.fetchone() == (0,)
 
 
 def test_switch_without_a_running_gunicorn_is_refused_before_anything_pauses(

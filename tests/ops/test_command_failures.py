@@ -2,10 +2,14 @@
 or a file it cannot use: one line that says why, a non-zero exit, never a traceback, and
 nothing changed."""
 
+import os
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ops.commands import Stopped, stop_signals_raise
 from tests.processes import run_manage
 
 UNREACHABLE_PG = "postgres://postgres@127.0.0.1:1/journal"
@@ -128,3 +132,19 @@ def test_traceback_shows_the_original_error(tmp_path):
     assert result.returncode != 0
     assert "Traceback" in result.stderr
     assert "no such table" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_is_raised_where_the_command_runs_and_its_handler_restored_after(signum):
+    before = signal.getsignal(signum)
+    cleaned_up = []
+
+    with pytest.raises(Stopped, match=f"stopped by {signum.name}"), stop_signals_raise():
+        try:
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the signal interrupts the wait
+        finally:
+            cleaned_up.append(True)
+
+    assert cleaned_up == [True]
+    assert signal.getsignal(signum) is before

@@ -14,7 +14,7 @@ from dbcopy.exceptions import (
     VerificationFailed,
 )
 from dbcopy.progress import StreamProgress
-from ops.commands import environment_errors
+from ops.commands import Stopped, environment_errors, stop_reason
 
 
 @contextmanager
@@ -24,6 +24,10 @@ def one_line_errors(command, *, unchanged: str):
             yield
     except (CopyRefused, MoveStuck) as exc:
         raise CommandError(str(exc)) from None
+    except (Stopped, KeyboardInterrupt) as exc:
+        if command.show_traceback:
+            raise
+        raise CommandError(f"{stop_reason(exc)}; {unchanged}") from None
     except (CopyFailed, BadValue) as exc:
         raise CommandError(f"{exc}; {unchanged}") from None
     except UnsupportedColumn as exc:
