@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management import call_command
 
-from dbcopy import pg_capture, postgres, sqlite
+from dbcopy import pg_capture, postgres
 from dbcopy.chunks import key_chunks, sqlite_keys_in
 from dbcopy.exceptions import CopyFailed, CopyRefused, VerificationFailed
 from dbcopy.progress import Progress, SilentProgress
@@ -22,7 +22,7 @@ from dbcopy.sql import quote
 from dbcopy.sqlite import close_alias, open_read_only, open_writable, register_sqlite_alias
 from dbcopy.steps import CopyReport
 from dbcopy.tables import Table, copied_tables
-from dbcopy.verify import verify_tables
+from dbcopy.verify import verify_rows, verify_tables
 
 
 def _create_owner_only(path: Path) -> None:
@@ -191,35 +191,26 @@ def catch_up_back(path: Path, *, since: str) -> BackRound:
     started = time.monotonic()
     upserted = 0
     with _from_a_snapshot(path) as (writer, pg, mark):
-        changes = pg_capture.changed_keys(pg, since=since)
-        unknown = sorted(set(changes) - set(by_name))
+        captured = pg_capture.changed_keys(pg, since=since)
+        unknown = sorted(set(captured) - set(by_name))
         if unknown:
             raise CopyFailed(f"changes captured for tables this app does not have: {unknown}")
+        # Each key as SQLite holds it (PostgreSQL reads those forms too).
+        changes = {
+            name: [_sqlite_key(by_name[name], k) for k in keys] for name, keys in captured.items()
+        }
         writer.execute("BEGIN IMMEDIATE")
         for name, keys in changes.items():
             table = by_name[name]
-            for chunk in key_chunks([_sqlite_key(table, k) for k in keys]):
+            for chunk in key_chunks(keys):
                 where, params = sqlite_keys_in(table, chunk)
                 writer.execute(f"DELETE FROM {quote(table.name)} WHERE {where}", params)
         for name, keys in changes.items():
             rows = postgres.read_rows(pg, by_name[name], keys)
             upserted += sum(_insert_rows(writer, by_name[name], rows))
         writer.execute("COMMIT")
-        failures = _compare_rows(writer, pg, by_name, changes)
+        failures = verify_rows(writer, pg, by_name, changes, sqlite_is_source=False)
     if failures:
         raise VerificationFailed(failures)
     changed = sum(len(k) for k in changes.values())
     return BackRound(changed, upserted, changed - upserted, time.monotonic() - started, mark)
-
-
-def _compare_rows(writer, pg, by_name: dict[str, Table], changes: dict) -> list[str]:
-    failures = []
-    for name, keys in changes.items():
-        table = by_name[name]
-        copied = sqlite.row_hashes(writer, table, [_sqlite_key(table, k) for k in keys])
-        if copied != postgres.row_hashes(pg, table, keys):
-            bad = postgres.bad_value(pg, table, keys)
-            if bad is not None:
-                raise bad
-            failures.append(f"{name}: changed row(s) differ after the catch-up")
-    return failures

@@ -149,15 +149,26 @@ def verify_tables(
     )
 
 
-def verify_rows(sqlite_conn, pg, tables_by_name: dict[str, Table], changes: dict) -> list[str]:
-    """Compare just the rows with these keys (a catch-up's changes); returns the failures."""
+def verify_rows(
+    sqlite_conn,
+    pg,
+    tables_by_name: dict[str, Table],
+    changes: dict,
+    *,
+    sqlite_is_source: bool = True,
+) -> list[str]:
+    """Compare just the rows with these keys, as SQLite holds them (a catch-up's changes);
+    returns the failures. A wrong value on the source's side explains a difference best."""
     failures = []
     for name, keys in changes.items():
         table = tables_by_name[name]
         source = sqlite.row_hashes(sqlite_conn, table, keys)
         target = postgres.row_hashes(pg, table, keys)
         if source != target:
-            bad = sqlite.bad_value(sqlite_conn, table, keys)
+            if sqlite_is_source:
+                bad = sqlite.bad_value(sqlite_conn, table, keys)
+            else:
+                bad = postgres.bad_value(pg, table, keys)
             if bad is not None:
                 raise bad
             differing = sorted(set(source.items()) ^ set(target.items()))
