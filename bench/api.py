@@ -412,7 +412,8 @@ def run_leg(name, database, args):
         refresh_lua = REFRESH_LUA.replace("wrk.format(nil", 'wrk.format("POST"')
         many_lua = f"BODY = {json.dumps(body)}\n" + MANY_WRITERS_LUA
         spent = dict.fromkeys(VARIANTS, 0)  # refresh tokens used so far from each pool
-        for kind, label, subpath in [] if args.key_cost_only else SCENARIOS:
+        scenarios = [s for s in SCENARIOS if s[0] in args.scenarios.split(",")]
+        for kind, label, subpath in [] if args.key_cost_only else scenarios:
             # The variants take turns, and the median run of each is kept: a burst of noise
             # from a neighbour on the machine then moves one run, not the ratios.
             runs = {variant: [] for variant in VARIANTS}
@@ -456,7 +457,9 @@ def run_leg(name, database, args):
                             log(f"   (pool of {args.refresh_pool} exhausted: raise --refresh-pool)")
                     runs[variant].append(figures)
             results.append((label, {variant: median_run(runs[variant]) for variant in VARIANTS}))
-        key_cost = measure_key_cost(port, seeded, args, leg=name, body=body)
+        key_cost = None
+        if args.key_cost or args.key_cost_only:
+            key_cost = measure_key_cost(port, seeded, args, leg=name, body=body)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -548,6 +551,8 @@ def print_table(all_results, args):
             print(line)
     print("errors: non-2xx answers + socket errors (connect, read, write, timeout)")
     for leg, (_results, key_cost, _ceiling) in all_results:
+        if key_cost is None:
+            continue
         plain, keyed = key_cost["without"], key_cost["with"]
         print(
             f"{leg}: create {plain['rps']:.0f} req/s (p50 {plain['p50']:.2f} ms) without a key, "
@@ -599,6 +604,17 @@ def main():
         "--key-cost-only",
         action="store_true",
         help="only what an Idempotency-Key costs a create (no scenarios, no write ceiling)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(kind for kind, _label, _path in SCENARIOS),
+        help="the scenarios to run, of " + ",".join(kind for kind, _label, _path in SCENARIOS),
+    )
+    parser.add_argument(
+        "--no-key-cost",
+        dest="key_cost",
+        action="store_false",
+        help="leave out what an Idempotency-Key costs a create",
     )
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench-api")
     if len(sys.argv) > 1 and sys.argv[1] == "_seed":
