@@ -29,6 +29,7 @@ from accounts.models import User
 from journal.exceptions import EntryNotFound, EntryTooLarge, QuotaExceeded
 from journal.models import JournalEntry, JournalUsage
 from journal.selectors import quota_bytes_for_user
+from ops.transactions import write_transaction
 
 T = TypeVar("T")
 
@@ -55,36 +56,55 @@ def _check_entry_size(size: int) -> None:
         )
 
 
+class _UsageMove:
+    """A move of the user's usage row by these amounts if the bytes stay within ``quota``
+    (always when they shrink). Built before the transaction (the querysets), applied inside
+    it: one conditional UPDATE, which is also the lock of the user's writes."""
+
+    def __init__(self, *, user_id: uuid.UUID, growth: int, entries: int, quota: int) -> None:
+        usages = JournalUsage.objects.using(DEFAULT_DB_ALIAS)
+        fits = {"bytes_used__lte": quota - growth} if growth > 0 else {}
+        self.user_id, self.growth, self.entries, self.quota = user_id, growth, entries, quota
+        self.usages = usages
+        self.fitting = usages.filter(pk=user_id, **fits)
+        self.moves = {"bytes_used": F("bytes_used") + growth, "entries": F("entries") + entries}
+
+    def _bytes_used(self) -> int | None:
+        return self.usages.filter(pk=self.user_id).values_list("bytes_used", flat=True).first()
+
+    def apply(self) -> None:
+        """Move the row; raise QuotaExceeded when the bytes would not fit."""
+        growth, quota = self.growth, self.quota
+        used = None
+        for _ in range(USAGE_MOVE_TRIES):
+            if self.fitting.update(**self.moves):
+                return
+            used = self._bytes_used()
+            if used is None:
+                # The user's first write: no row yet. First writes of one user take the user's
+                # lock (nothing else is held yet), so one of them creates the row and the
+                # others move it.
+                lock_user(user_id=self.user_id)  # AccountDeleted (401) if the account went
+                if self.fitting.update(**self.moves):
+                    return
+                used = self._bytes_used()
+                if used is None and growth <= quota:
+                    self.usages.create(
+                        user_id=self.user_id,
+                        bytes_used=max(growth, 0),
+                        entries=max(self.entries, 0),
+                    )
+                    return
+            if used is None or used + growth > quota:
+                break
+            # It fits now: the row was created, or shrunk, by a twin that committed between
+            # the UPDATE and the read. Move it again.
+        raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
+
+
 def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) -> None:
-    """Move the user's usage row by these amounts if the bytes stay within ``quota`` (always
-    when they shrink): one conditional UPDATE, which is also the lock of the user's writes.
-    Raise QuotaExceeded when they would not fit."""
-    usages = JournalUsage.objects.using(DEFAULT_DB_ALIAS)
-    fits = {"bytes_used__lte": quota - growth} if growth > 0 else {}
-    fitting = usages.filter(pk=user_id, **fits)
-    moves = {"bytes_used": F("bytes_used") + growth, "entries": F("entries") + entries}
-    usage = usages.filter(pk=user_id)
-    used = None
-    for _ in range(USAGE_MOVE_TRIES):
-        if fitting.update(**moves):
-            return
-        used = usage.values_list("bytes_used", flat=True).first()
-        if used is None:
-            # The user's first write: no row yet. First writes of one user take the user's
-            # lock (nothing else is held yet), so one of them creates the row and the others
-            # move it.
-            lock_user(user_id=user_id)  # AccountDeleted (401) when the account went meanwhile
-            if fitting.update(**moves):
-                return
-            used = usage.values_list("bytes_used", flat=True).first()
-            if used is None and growth <= quota:
-                usages.create(user_id=user_id, bytes_used=max(growth, 0), entries=max(entries, 0))
-                return
-        if used is None or used + growth > quota:
-            break
-        # It fits now: the row was created, or shrunk, by a twin that committed between the
-        # UPDATE and the read. Move it again.
-    raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
+    """``_UsageMove(...).apply()``, built and applied at once."""
+    _UsageMove(user_id=user_id, growth=growth, entries=entries, quota=quota).apply()
 
 
 def _within_quota(*, user: User, write: Callable[[int], T]) -> T:
@@ -117,8 +137,9 @@ def insert_journal_entry(*, user: User, content: str) -> JournalEntry:
     entry = JournalEntry(user=user, content=content, size_bytes=size)
 
     def write(quota: int) -> JournalEntry:
-        with transaction.atomic():
-            _move_usage(user_id=user.pk, growth=size, entries=1, quota=quota)
+        move = _UsageMove(user_id=user.pk, growth=size, entries=1, quota=quota)
+        with write_transaction():  # its first statement is the usage row's UPDATE
+            move.apply()
             entry.save(force_insert=True, using=DEFAULT_DB_ALIAS)
         return entry
 
@@ -136,7 +157,7 @@ def update_journal_entry(*, user: User, entry_id: uuid.UUID, content: str) -> Jo
             growth = size - entry.size_bytes
             now = timezone.now()
             try:
-                with transaction.atomic():
+                with write_transaction():  # its first statement is the entry's UPDATE
                     # Still the size read: else another write came between.
                     if (
                         not JournalEntry.objects.using(DEFAULT_DB_ALIAS)

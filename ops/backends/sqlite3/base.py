@@ -16,9 +16,20 @@ class DatabaseFeatures(base.DatabaseFeatures):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Set by ``ops.transactions.write_transaction`` for the one BEGIN it is about to issue.
+    begin_deferred = False
+
     def get_new_connection(self, conn_params):
         create_owner_only(conn_params["database"])
         return super().get_new_connection(conn_params)
+
+    def _start_transaction_under_autocommit(self):
+        """``BEGIN DEFERRED`` when asked for (the transaction takes the write lock with its
+        first write statement), else the configured mode (``IMMEDIATE``: the lock at once)."""
+        if self.begin_deferred:
+            self.cursor().execute("BEGIN DEFERRED")
+        else:
+            super()._start_transaction_under_autocommit()
 
 
 def create_owner_only(name) -> None:
