@@ -7,6 +7,7 @@ from accounts import services
 from accounts.serializers import UserSerializer
 from idempotency.views import IdempotentMixin
 from ops.openapi import IDEMPOTENCY_KEY, UNAUTHORIZED
+from ops.serializers import represent
 
 
 class MeView(IdempotentMixin, APIView):
@@ -17,7 +18,7 @@ class MeView(IdempotentMixin, APIView):
         responses={200: UserSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(represent(UserSerializer, request.user))
 
     @extend_schema(
         operation_id="delete_account",

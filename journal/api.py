@@ -18,6 +18,7 @@ from journal.serializers import (
     parse_page_query,
 )
 from ops.openapi import IDEMPOTENCY_KEY, RETRY_AFTER, UNAUTHORIZED, error
+from ops.serializers import represent, represent_many
 from ops.throttling import UserWriteThrottle
 
 ENTRY_PAGE = inline_serializer(
@@ -90,7 +91,7 @@ class EntryListView(JournalWriteView):
                 "count": count,
                 "next": next_url,
                 "previous": previous_url,
-                "results": EntrySerializer(entries, many=True).data,
+                "results": represent_many(EntrySerializer, entries),
             }
         )
 
@@ -113,7 +114,7 @@ class EntryListView(JournalWriteView):
         data = EntryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.insert_journal_entry(user=request.user, **data.validated_data)
-        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(represent(EntrySerializer, entry), status=status.HTTP_201_CREATED)
 
 
 class EntryDetailView(JournalWriteView):
@@ -125,7 +126,7 @@ class EntryDetailView(JournalWriteView):
     )
     def get(self, request, entry_id):
         entry = selectors.get_journal_entry(user=request.user, entry_id=entry_id)
-        return Response(EntrySerializer(entry).data)
+        return Response(represent(EntrySerializer, entry))
 
     @extend_schema(
         operation_id="update_entry",
@@ -150,7 +151,7 @@ class EntryDetailView(JournalWriteView):
         entry = services.update_journal_entry(
             user=request.user, entry_id=entry_id, **data.validated_data
         )
-        return Response(EntrySerializer(entry).data)
+        return Response(represent(EntrySerializer, entry))
 
     @extend_schema(
         operation_id="delete_entry",
@@ -181,10 +182,9 @@ class UsageView(APIView):
 
 
 def _export_chunks(entries):
-    serializer = EntrySerializer()  # one instance: its fields are built once, not per entry
     yield "["
     for index, entry in enumerate(entries):
-        data = serializer.to_representation(entry)
+        data = represent(EntrySerializer, entry)
         yield ("," if index else "") + json.dumps(data, cls=JSONEncoder)
     yield "]"
 
