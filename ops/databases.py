@@ -23,10 +23,15 @@ DB_REPLICA_1 = f"{DB_REPLICA_PREFIX}1"
 
 def sqlite_config(path: Path) -> DBConfig:
     """SQLite tuned for a small server: WAL so readers never block the writer, a busy
-    timeout and IMMEDIATE transactions so concurrent writers queue instead of failing."""
+    timeout and IMMEDIATE transactions so concurrent writers queue instead of failing, and
+    one connection kept by each worker instead of one opened for every request (opening one
+    runs the PRAGMAs and registers Django's SQL functions: about 0.6 ms, a fifth of a
+    journal write). A file has no server to restart or fail over, so there is nothing to
+    check before reusing it."""
     return {
         "ENGINE": SQLITE_ENGINE,
         "NAME": str(path),
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
