@@ -124,13 +124,17 @@ def entries(request):
         cursor.execute(
             f"SELECT {ENTRY_COLUMNS} FROM journal_journalentry WHERE user_id = %s"  # noqa: S608
             " ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-            [_param(user[0]), limit, offset],
+            [_param(user[0]), limit + 1, offset],
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            "SELECT COUNT(*) FROM journal_journalentry WHERE user_id = %s", [_param(user[0])]
-        )
-        count = cursor.fetchone()[0]
+        if len(rows) <= limit and (rows or offset == 0):  # the last page: counted already
+            count = offset + len(rows)
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) FROM journal_journalentry WHERE user_id = %s", [_param(user[0])]
+            )
+            count = cursor.fetchone()[0]
+            rows = rows[:limit]
     base = request.build_absolute_uri(request.path)
     next_url = f"{base}?limit={limit}&offset={offset + limit}" if offset + limit < count else None
     previous_url = None

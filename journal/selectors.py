@@ -24,11 +24,16 @@ class Usage:
 
 
 def list_journal_entries(*, user: User, limit: int, offset: int) -> tuple[int, list[JournalEntry]]:
-    """One page of the user's entries, newest first, and the total count: two queries, on the
-    alias the router gives reads, whatever the page size."""
+    """One page of the user's entries, newest first, and the total count, on the alias the
+    router gives reads, whatever the page size. The page is read with one entry more than it
+    shows: when that one is not there, the page is the last one and the count is known
+    without counting (a journal that fits in a page takes one query); else, or for an offset
+    past the end, a second query counts."""
     entries = JournalEntry.objects.filter(user=user)
-    page = list(entries.order_by("-created_at", "-id")[offset : offset + limit])
-    return entries.count(), page
+    page = list(entries.order_by("-created_at", "-id")[offset : offset + limit + 1])
+    if len(page) <= limit and (page or offset == 0):
+        return offset + len(page), page
+    return entries.count(), page[:limit]
 
 
 def get_journal_entry(*, user: User, entry_id: uuid.UUID) -> JournalEntry:

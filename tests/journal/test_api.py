@@ -134,17 +134,23 @@ def test_list_shows_only_my_entries(auth_api, user, other_user):
 
 
 @pytest.mark.parametrize("page_size", [1, 10, 100])
-def test_list_runs_a_fixed_number_of_queries(auth_api, user, page_size, django_assert_num_queries):
+@pytest.mark.parametrize(("more", "queries"), [(0, 2), (1, 3)])
+def test_list_runs_a_fixed_number_of_queries(
+    auth_api, user, page_size, more, queries, django_assert_num_queries
+):
     JournalEntry.objects.bulk_create(
-        JournalEntry(user=user, content="x", size_bytes=1) for _ in range(page_size)
+        JournalEntry(user=user, content="x", size_bytes=1) for _ in range(page_size + more)
     )
     services.recount_journal_usage(user=user)
 
-    # The session with its user (and the revoked-JTI check), the page, the count.
-    with django_assert_num_queries(3):
+    # The session with its user (and the revoked-JTI check), the page, and the count only
+    # when entries are left after the page.
+    with django_assert_num_queries(queries):
         body = auth_api.get(ENTRIES, {"limit": page_size}).json()
 
     assert len(body["results"]) == page_size
+    assert body["count"] == page_size + more
+    assert (body["next"] is None) == (more == 0)
 
 
 def test_retrieve_patch_and_delete_my_entry(auth_api, user):

@@ -31,6 +31,28 @@ def test_list_past_the_end_is_empty(user):
     assert (count, page) == (3, [])
 
 
+@pytest.mark.parametrize(
+    ("entries", "limit", "offset", "expected"),
+    [
+        (0, 5, 0, (0, [])),
+        (3, 5, 0, (3, ["entry 2", "entry 1", "entry 0"])),
+        (5, 5, 0, (5, ["entry 4", "entry 3", "entry 2", "entry 1", "entry 0"])),
+        (6, 5, 0, (6, ["entry 5", "entry 4", "entry 3", "entry 2", "entry 1"])),
+        (6, 5, 5, (6, ["entry 0"])),
+        (6, 2, 4, (6, ["entry 1", "entry 0"])),
+        (6, 2, 3, (6, ["entry 2", "entry 1"])),
+        (6, 2, 6, (6, [])),
+        (6, 2, 60, (6, [])),
+    ],
+)
+def test_the_count_is_the_total_whatever_page_is_read(user, entries, limit, offset, expected):
+    make_entries(user, entries)
+
+    count, page = selectors.list_journal_entries(user=user, limit=limit, offset=offset)
+
+    assert (count, [e.content for e in page]) == expected
+
+
 def test_get_journal_entry_hides_other_users_entries(user, other_user):
     theirs = make_entries(other_user, 1)[0]
 
