@@ -6,7 +6,9 @@ import contextlib
 import os
 from pathlib import Path
 
+from django.utils.functional import cached_property
 from django_prometheus.db.backends.sqlite3 import base
+from django_prometheus.db.common import ExportingCursorWrapper
 
 OWNER_ONLY = 0o600
 
@@ -22,6 +24,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         create_owner_only(conn_params["database"])
         return super().get_new_connection(conn_params)
+
+    @cached_property
+    def _counting_cursor_class(self):
+        """django-prometheus's counting cursor class for this alias, made once: its
+        ``create_cursor`` makes a new class for every cursor (a class statement each time,
+        about 4 % of a journal write's CPU under gunicorn)."""
+        return ExportingCursorWrapper(self.CURSOR_CLASS, self.alias, self.vendor)
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=self._counting_cursor_class)
 
     def _start_transaction_under_autocommit(self):
         """``BEGIN DEFERRED`` when asked for (the transaction takes the write lock with its
