@@ -36,12 +36,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.connection.cursor(factory=self._counting_cursor_class)
 
     def _start_transaction_under_autocommit(self):
-        """``BEGIN DEFERRED`` when asked for (the transaction takes the write lock with its
-        first write statement), else the configured mode (``IMMEDIATE``: the lock at once)."""
-        if self.begin_deferred:
-            self.cursor().execute("BEGIN DEFERRED")
-        else:
-            super()._start_transaction_under_autocommit()
+        """Django's ``BEGIN``, in the ``DEFERRED`` mode of Django's own ``transaction_mode``
+        when asked for (the transaction takes the write lock with its first write statement),
+        else in the configured one (``IMMEDIATE``: the lock at once)."""
+        if not self.begin_deferred:
+            return super()._start_transaction_under_autocommit()
+        configured, self.transaction_mode = self.transaction_mode, "DEFERRED"
+        try:
+            return super()._start_transaction_under_autocommit()
+        finally:
+            self.transaction_mode = configured
 
 
 def create_owner_only(name) -> None:
