@@ -102,11 +102,6 @@ class _UsageMove:
         raise QuotaExceeded(f"This would use {(used or 0) + growth} bytes of a {quota}-byte quota.")
 
 
-def _move_usage(*, user_id: uuid.UUID, growth: int, entries: int, quota: int) -> None:
-    """``_UsageMove(...).apply()``, built and applied at once."""
-    _UsageMove(user_id=user_id, growth=growth, entries=entries, quota=quota).apply()
-
-
 def _within_quota(*, user: User, write: Callable[[int], T]) -> T:
     """``write(quota)`` with the quota every user has whatever their subscriptions (the smaller
     of the free and the premium one): most writes fit it, and so need not read the user's
@@ -156,17 +151,18 @@ def update_journal_entry(*, user: User, entry_id: uuid.UUID, content: str) -> Jo
             entry = _entry_as_read(user=user, entry_id=entry_id)
             growth = size - entry.size_bytes
             now = timezone.now()
+            # Built before the transaction; the entry still has the size read, else another
+            # write came between.
+            as_read = JournalEntry.objects.using(DEFAULT_DB_ALIAS).filter(
+                pk=entry.pk, size_bytes=entry.size_bytes
+            )
+            move = _UsageMove(user_id=user.pk, growth=growth, entries=0, quota=quota)
             try:
                 with write_transaction():  # its first statement is the entry's UPDATE
-                    # Still the size read: else another write came between.
-                    if (
-                        not JournalEntry.objects.using(DEFAULT_DB_ALIAS)
-                        .filter(pk=entry.pk, size_bytes=entry.size_bytes)
-                        .update(content=content, size_bytes=size, updated_at=now)
-                    ):
+                    if not as_read.update(content=content, size_bytes=size, updated_at=now):
                         raise _EntryChanged()
                     if growth:
-                        _move_usage(user_id=user.pk, growth=growth, entries=0, quota=quota)
+                        move.apply()
             except _EntryChanged:
                 continue
             entry.content, entry.size_bytes, entry.updated_at = content, size, now
@@ -180,16 +176,16 @@ def delete_journal_entry(*, user: User, entry_id: uuid.UUID) -> None:
     """Delete one of the user's entries, giving its bytes back."""
     for _ in range(ENTRY_WRITE_TRIES):
         entry = _entry_as_read(user=user, entry_id=entry_id)
+        as_read = JournalEntry.objects.using(DEFAULT_DB_ALIAS).filter(
+            pk=entry.pk, size_bytes=entry.size_bytes
+        )
+        move = _UsageMove(user_id=user.pk, growth=-entry.size_bytes, entries=-1, quota=0)
         try:
             with transaction.atomic():
-                deleted, _ = (
-                    JournalEntry.objects.using(DEFAULT_DB_ALIAS)
-                    .filter(pk=entry.pk, size_bytes=entry.size_bytes)
-                    .delete()
-                )
+                deleted, _ = as_read.delete()
                 if not deleted:
                     raise _EntryChanged()
-                _move_usage(user_id=user.pk, growth=-entry.size_bytes, entries=-1, quota=0)
+                move.apply()
         except _EntryChanged:
             continue
         return
