@@ -7,10 +7,12 @@ judged by the copy's own checks (``dbcopy.sqlite.problem_values``, the ones that
 the copy refuses), so the check and the copy cannot disagree about a value.
 """
 
+import multiprocessing
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,10 +35,9 @@ from ops.pooler import statement_timeout_problem
 from ops.text import first_line
 
 SAMPLES = 5
-# Source scans running at once, each on a connection and in a thread of its own.
-SCAN_THREADS = 3
-# The table most sources hold most of their rows in, scanned on its own.
-JOURNAL = "journal_journalentry"
+# The CPU a scan costs per row and per column (or foreign key, or unique column set) it
+# checks, relative to one another (bench/copy.py at 1M entries): what orders the scans.
+SCAN_COST = {"integrity": 4, "values": 7, "orphans": 10, "unique": 12}
 # Rows of each table read and converted to time the forecast.
 SAMPLE_ROWS = 20_000
 # The whole copy (PostgreSQL's COPY, the keys and indexes rebuilt, the verification) against
@@ -220,48 +221,87 @@ def _integrity(source: sqlite3.Connection) -> list[Finding]:
     return [Finding("source.integrity", f"PRAGMA quick_check: {result[0]}", len(result))]
 
 
-def _source_findings(
-    path: Path, tables: list[Table], also: Callable[[], list[Finding]]
-) -> list[Finding]:
-    """The source's checks, each on a read-only connection of its own in a thread of its own
-    (SQLite reads in C without Python's lock, so on two CPUs the scans overlap), while this
-    thread runs ``also``."""
+# Each source scan and what it reads: one table's values, its foreign keys, its unique
+# column sets, or the whole file's pages.
+SCANS: dict[str, Callable[[sqlite3.Connection, list[Table]], Iterator]] = {
+    "values": _bad_values,
+    "orphans": _orphans,
+    "unique": _collisions,
+}
+
+
+def _scan(path: Path, check: str, table: Table | None) -> list[Finding]:
+    """One scan of the source, on a read-only connection of its own (run in a process of the
+    pool, so it takes a picklable table and gives back picklable findings)."""
     with closing(sqlite.open_read_only(path)) as source:
-        present = {
-            row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-    findings = []
-    missing = [t.name for t in tables if t.name not in present]
-    if missing:
-        findings.append(
-            Finding(
-                "source.tables",
-                f"tables of the app the source lacks: {', '.join(missing[:SAMPLES])}",
-                len(missing),
-            )
-        )
-    tables = [t for t in tables if t.name in present]
-    # The journal's values on their own: the largest scan, about as long as the others.
-    journal = [t for t in tables if t.name == JOURNAL]
-    others = [t for t in tables if t.name != JOURNAL]
-    scans: list[Callable[[sqlite3.Connection], list[Finding]]] = [
-        lambda source: _grouped(_bad_values(source, journal)),
-        _integrity,
-        lambda source: _grouped(_bad_values(source, others)),
-        lambda source: _grouped(_orphans(source, tables)),
-        lambda source: _grouped(_collisions(source, tables)),
-    ]
+        if table is None:
+            return _integrity(source)
+        return _grouped(SCANS[check](source, [table]))
 
-    def run(scan: Callable[[sqlite3.Connection], list[Finding]]) -> list[Finding]:
+
+class SourceScans:
+    """The source's checks, each table's a scan of its own, run by a pool of processes while
+    the caller asks the target and checks the invariants.
+
+    Processes rather than threads: SQLite reads in C without Python's lock, but the threads of
+    one process still share SQLite's memory lock and the allocator's, which cost the check a
+    fifth more CPU at 1M entries (bench/copy.py). The processes are forked when the pool
+    starts, before the caller connects anywhere, so they hold a copy of nothing but the
+    settings and the tables; each opens the file itself. The largest scans start first, so
+    that the pool's processes end together."""
+
+    def __init__(self, path: Path, tables: list[Table]):
+        self.path = path
         with closing(sqlite.open_read_only(path)) as source:
-            return scan(source)
+            present = {
+                row[0]
+                for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            self.missing = [t.name for t in tables if t.name not in present]
+            tables = [t for t in tables if t.name in present]
+            rows = {t.name: sqlite.count(source, t) for t in tables}
+        # (check, table or None for the whole file, the work it stands for), in the order the
+        # findings are reported: the file, then each table's values, orphans and collisions.
+        self.scans: list[tuple[str, Table | None, int]] = [
+            ("integrity", None, sum(rows.values()) * SCAN_COST["integrity"])
+        ]
+        for check, width in (
+            ("values", lambda t: len(t.columns)),
+            ("orphans", lambda t: len(t.foreign_keys)),
+            ("unique", lambda t: len(_unique_column_sets(t))),
+        ):
+            self.scans += [
+                (check, t, rows[t.name] * width(t) * SCAN_COST[check])
+                for t in tables
+                if rows[t.name] and width(t)
+            ]
+        self.futures: dict[int, Future] = {}
 
-    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
-        futures = [pool.submit(run, scan) for scan in scans]
-        findings += also()
-        for future in futures:
-            findings += future.result()
-    return findings
+    def __enter__(self) -> "SourceScans":
+        processes = min(os.cpu_count() or 1, len(self.scans)) or 1
+        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        largest_first = sorted(range(len(self.scans)), key=lambda i: -self.scans[i][2])
+        for i in largest_first:
+            check, table, _ = self.scans[i]
+            self.futures[i] = self.pool.submit(_scan, self.path, check, table)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def findings(self) -> list[Finding]:
+        findings = []
+        if self.missing:
+            findings.append(
+                Finding(
+                    "source.tables",
+                    f"tables of the app the source lacks: {', '.join(self.missing[:SAMPLES])}",
+                    len(self.missing),
+                )
+            )
+        for i in range(len(self.scans)):
+            findings += self.futures[i].result()
+        return findings
 
 
 def _migration_findings(source_alias: str, target_alias: str | None) -> list[Finding]:
@@ -379,6 +419,8 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
     table as the copy's stream does, scaled to its rows and by ``COPY_TO_READ_RATIO``."""
     rows = 0
     read_seconds = 0.0
+    # A text that is not UTF-8 is a finding of the scans; here it is read like any other.
+    source.text_factory = lambda data: data.decode(errors="replace")
     present = {
         row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
@@ -391,7 +433,8 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
             (i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)
         ]
         columns = ", ".join(quote(c) for c in table.column_names)
-        started = time.perf_counter()
+        # CPU time, not wall time: the source's scans run beside it on every CPU.
+        started = time.thread_time()
         cursor = source.execute(f"SELECT {columns} FROM {quote(table.name)} LIMIT {SAMPLE_ROWS}")
         sampled = 0
         while batch := cursor.fetchmany(FETCH_ROWS):
@@ -400,7 +443,7 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
                 for i, convert in converters:
                     values[i] = convert(values[i])
             sampled += len(batch)
-        read_seconds += (time.perf_counter() - started) * count / max(sampled, 1)
+        read_seconds += (time.thread_time() - started) * count / max(sampled, 1)
     page_size = source.execute("PRAGMA page_size").fetchone()[0]
     pages = source.execute("PRAGMA page_count").fetchone()[0]
     forecast = Forecast(
@@ -438,16 +481,19 @@ def check_copy(path: Path | str) -> CheckReport:
         report.findings.append(Finding("source.file", str(exc)))
         return report
     tables = copied_tables()
-    target_findings, target_alias = _target_findings(tables)
-    alias = sqlite.register_source_alias(path)
     try:
-        report.findings += _migration_findings(alias, target_alias)
-        report.findings += _source_findings(path, tables, also=lambda: _invariant_findings(alias))
-        report.findings += target_findings
-        with closing(sqlite.open_read_only(path)) as source:
-            report.forecast = _forecast(source, path, tables)
+        # The pool forks before this process connects to the target or opens the source.
+        with SourceScans(path, tables) as scans:
+            target_findings, target_alias = _target_findings(tables)
+            alias = sqlite.register_source_alias(path)
+            try:
+                report.findings += _migration_findings(alias, target_alias)
+                invariants = _invariant_findings(alias)
+                with closing(sqlite.open_read_only(path)) as source:
+                    report.forecast = _forecast(source, path, tables)
+                report.findings += scans.findings() + invariants + target_findings
+            finally:
+                sqlite.close_alias(alias)
     except sqlite3.DatabaseError as exc:
         report.findings.append(Finding("source.unreadable", f"{path}: {exc}"))
-    finally:
-        sqlite.close_alias(alias)
     return report
