@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from django.apps import apps
@@ -144,6 +145,8 @@ def _orphans(source: sqlite3.Connection, tables: list[Table]):
     source.execute("PRAGMA temp_store = MEMORY")
     for table in tables:
         for column, parent, parent_column in table.foreign_keys:
+            if _every_value_has_a_parent(source, table.name, column, parent, parent_column):
+                continue
             child, col = quote(table.name), quote(column)
             rows = source.execute(
                 f"WITH p(k) AS MATERIALIZED"
@@ -155,6 +158,34 @@ def _orphans(source: sqlite3.Connection, tables: list[Table]):
             message = f"{table.name}.{column} points at no row of {parent}"
             for key, _ in rows:
                 yield "source.orphan", message, Sample(table.name, column, table.key_text(key))
+
+
+def _every_value_has_a_parent(
+    source: sqlite3.Connection, child: str, column: str, parent: str, parent_column: str
+) -> bool:
+    """Whether every value of the column is equal, in Python, to a key of the parent, both read
+    from their tables: a set of the parent's keys and one pass over the column take a third
+    less time than SQLite's lookups into the index it builds for them. Python's equality is
+    at least as strict as SQLite's comparison here (no affinity, no collation), so True proves
+    that no row is an orphan; False, or a text that is not UTF-8, leaves the answer to the SQL
+    search, which names the rows."""
+    # Read strictly: two texts that are not UTF-8 must not meet as the same replacement text.
+    text_factory, source.text_factory = source.text_factory, str
+    try:
+        parents = source.execute(f"SELECT {quote(parent_column)} FROM {quote(parent)} NOT INDEXED")
+        keys = set(map(itemgetter(0), parents))
+        col = quote(column)
+        values = source.execute(
+            f"SELECT {col} FROM {quote(child)} NOT INDEXED WHERE {col} IS NOT NULL"
+        )
+        while batch := values.fetchmany(FETCH_ROWS):
+            if not keys.issuperset(map(itemgetter(0), batch)):
+                return False
+    except sqlite3.OperationalError:  # a text that is not UTF-8
+        return False
+    finally:
+        source.text_factory = text_factory
+    return True
 
 
 def _unique_column_sets(table: Table) -> list[tuple[str, ...]]:
@@ -234,6 +265,8 @@ def _scan(path: Path, check: str, table: Table | None) -> list[Finding]:
     """One scan of the source, on a read-only connection of its own (run in a process of the
     pool, so it takes a picklable table and gives back picklable findings)."""
     with closing(sqlite.open_read_only(path)) as source:
+        # A key that is not UTF-8 is named with replacement characters (its value a finding).
+        source.text_factory = sqlite.readable_text
         if table is None:
             return _integrity(source)
         return _grouped(SCANS[check](source, [table]))
@@ -420,7 +453,7 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
     rows = 0
     read_seconds = 0.0
     # A text that is not UTF-8 is a finding of the scans; here it is read like any other.
-    source.text_factory = lambda data: data.decode(errors="replace")
+    source.text_factory = sqlite.readable_text
     present = {
         row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }

@@ -36,6 +36,12 @@ def check_file(path: Path) -> None:
             raise CopyRefused(f"{path}: not a SQLite database")
 
 
+def readable_text(data: bytes) -> str:
+    """A text as shown beside a finding, whether or not it is UTF-8 (replacement characters
+    where it is not): for a connection's ``text_factory``."""
+    return data.decode(errors="replace")
+
+
 def open_read_only(path: Path) -> sqlite3.Connection:
     """A plain connection that cannot write. It may be read from another thread (the
     verification reads SQLite while the main thread asks PostgreSQL)."""
@@ -154,7 +160,7 @@ def problem_values(
     # A row may hold text that is not UTF-8 in another column than the one named: shown with
     # replacement characters instead of failing the search (the second pass names it).
     text_factory = conn.text_factory
-    conn.text_factory = lambda data: data.decode(errors="replace")
+    conn.text_factory = readable_text
     try:
         yield from _problem_values(conn, table, pk, chunks, ordered)
     finally:

@@ -83,6 +83,37 @@ def test_every_planted_problem_is_found_in_one_run_and_nothing_changes(source):
     assert not User.objects.exists() and not JournalEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "user_id",
+    ["ffffffffffffffffffffffffffffffff", b"\xff" * 32],
+    ids=["a key no user has", "text that is not UTF-8"],
+)
+def test_every_row_pointing_at_no_parent_is_named(source, user_id):
+    """Each table's foreign keys are first compared in Python with the parent's keys; a row
+    that fails that, even one whose value Python cannot read, is named by the SQL search."""
+    fill(FILL, users=3, entries_per_user=4)
+    with sqlite3.connect(source) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        keys = [k for (k,) in conn.execute("SELECT id FROM journal_journalentry ORDER BY id")]
+        value_sql = "CAST(? AS TEXT)" if isinstance(user_id, bytes) else "?"
+        for key in (keys[2], keys[7]):
+            conn.execute(
+                f"UPDATE journal_journalentry SET user_id = {value_sql} WHERE id = ?",  # noqa: S608
+                [user_id, key],
+            )
+        conn.execute("UPDATE tokens_refreshtoken SET session_id = ? WHERE id = 1", ["0" * 32])
+
+    report = check_copy(source)
+
+    orphans = {f.message: f for f in report.findings if f.check == "source.orphan"}
+    entries = orphans["journal_journalentry.user_id points at no row of accounts_user"]
+    assert entries.count == 2
+    assert [s.key for s in entries.samples] == [keys[2], keys[7]]
+    tokens = orphans["tokens_refreshtoken.session_id points at no row of tokens_session"]
+    assert (tokens.count, [s.key for s in tokens.samples]) == (1, ["1"])
+    assert len(orphans) == 2
+
+
 @pytest.mark.parametrize("bad", BAD_VALUES.values(), ids=BAD_VALUES.keys())
 def test_the_check_and_the_copy_name_the_same_value(source, bad):
     table, column, value, reason = bad
