@@ -90,6 +90,10 @@ class ValueKind:
     json_text = False
     #: Whether PostgreSQL's column bounds its length (``max_length``).
     bounded_length = False
+    #: (bytes, alphabet) when a non-NULL value is right exactly when it is text of that many
+    #: bytes, each one of the alphabet: what a whole table's search can test in Python, many
+    #: values at once (``dbcopy.sqlite``), instead of one ``sqlite_checks`` at a time.
+    fixed_text: tuple[int, bytes] | None = None
     #: Copy SQLite -> PostgreSQL: the value as COPY's text input expects it.
     to_postgres: Converter = None
     #: Copy PostgreSQL -> SQLite: what psycopg returns that sqlite3 cannot bind as it is.
@@ -215,6 +219,7 @@ class Json(ValueKind):
 
 class Uuid(ValueKind):
     name = "uuid"
+    fixed_text = (32, b"0123456789abcdef")
 
     def pg_text(self, c: str) -> str:
         # The 16 bytes in hex: the 32 digits Django stores in SQLite.

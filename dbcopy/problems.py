@@ -4,7 +4,7 @@ over the rows of some keys, every finding named as a ``BadValue``. The two sides
 in which expression a kind gives (``Side.problem``) and in how keys and values are written in
 their SQL; SQLite's search adds what SQL cannot tell (``dbcopy.sqlite.problem_values``)."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +30,23 @@ POSTGRES = Side(problem=pg_problem, selected=lambda column: f"{column}::text", k
 
 
 def sql_problems(
-    cursor, side: Side, table: Table, keys=None, *, ordered: bool = True, limit: int | None = None
+    cursor,
+    side: Side,
+    table: Table,
+    keys=None,
+    *,
+    ordered: bool = True,
+    limit: int | None = None,
+    known_fine: Collection[str] = (),
 ) -> Iterator[BadValue]:
     """Every value of the table (among ``keys`` if given, a chunk of them per statement) whose
     kind's expression gives a reason, in key order unless ``ordered`` is false (a table read in
     its storage order instead of through its key's index); at most ``limit`` rows a statement.
-    ``cursor`` is a DB-API cursor of the side's connection."""
-    checked = [(c, sql) for c in table.columns if (sql := side.problem(c))]
+    ``cursor`` is a DB-API cursor of the side's connection. The columns ``known_fine`` (every
+    value already shown to be right) are not searched."""
+    checked = [
+        (c, sql) for c in table.columns if c.name not in known_fine and (sql := side.problem(c))
+    ]
     if not checked:
         return
     pk = quote(table.pk)

@@ -138,3 +138,64 @@ def test_a_table_without_a_rowid_to_read_by_is_searched_row_by_row(monkeypatch, 
     found = [(b.key, b.column, b.reason) for b in problem_values(conn, NOTES, ordered=False)]
 
     assert found == [(8, "body", "text that is not UTF-8")]
+
+
+IDS = Table(
+    label="example.Link",
+    name="example_link",
+    pk="id",
+    columns=(Column("id", "int"), Column("ref", "uuid"), Column("other", "uuid")),
+    foreign_keys=(),
+)
+UUID = "0123456789abcdef" * 2
+
+
+def links(monkeypatch) -> tuple[sqlite3.Connection, list[str]]:
+    """Ten rows of right UUIDs (``other`` NULL), searched a part of 3 rows at a time; and the
+    statements SQLite runs from now on."""
+    monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 3)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE example_link (id integer PRIMARY KEY, ref char(32), other char(32))")
+    for key in range(1, 11):
+        conn.execute("INSERT INTO example_link VALUES (?, ?, ?)", [key, UUID, None])
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    return conn, statements
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        UUID.upper(),
+        UUID[:-1],
+        UUID + "0",
+        UUID[:16] + "-" + UUID[17:],
+        UUID[:-1] + "g",
+        UUID[:-1] + "\x00",
+        UUID[:-2] + "\u00e9",  # 32 characters, 33 bytes
+        UUID.encode(),  # the same bytes, stored as a blob
+        1234567890123456789,
+        1.5e31,
+    ],
+    ids=repr,
+)
+def test_the_whole_table_search_names_each_wrong_uuid_as_the_copy_does(monkeypatch, wrong):
+    """Unordered, a UUID column is first told right or not by Python, a part at a time (here 3
+    rows); a column with a wrong value is searched by SQL, which names it as the copy's own
+    search, in key order, does. The other column, all right, is not searched."""
+    conn, statements = links(monkeypatch)
+    conn.execute("UPDATE example_link SET ref = ?, other = ? WHERE id = 8", [wrong, UUID])
+
+    found = [(b.key, b.column, b.reason) for b in problem_values(conn, IDS, ordered=False)]
+
+    assert found == [(8, "ref", "not a UUID as Django stores it (32 lowercase hex digits)")]
+    searched = " ".join(s for s in statements if " GLOB " in s)
+    assert '"ref" GLOB' in searched and '"other" GLOB' not in searched
+    assert [(b.key, b.column, b.reason) for b in problem_values(conn, IDS)] == found
+
+
+def test_the_whole_table_search_passes_uuids_as_django_stores_them(monkeypatch):
+    conn, statements = links(monkeypatch)
+
+    assert list(problem_values(conn, IDS, ordered=False)) == []
+    assert not [s for s in statements if " GLOB " in s]
