@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from dbcopy.json_text import jsonb_text
@@ -27,6 +28,16 @@ _DATE_GLOB = "-".join(_DIGITS * n for n in (4, 2, 2))
 # Minutes and seconds 00 to 59 by their first digit; the hour is compared (_sqlite_hour_ok).
 _TIME_GLOB = f"{_DIGITS * 2}:[0-5]{_DIGITS}:[0-5]{_DIGITS}"
 _FRACTION_GLOB = "." + _DIGITS * 6
+# The same in Python's terms, month by month and with the leap years (the Gregorian calendar,
+# as SQLite's date functions count it), for the kinds' ``shape``.
+_MONTH_DAY_SHAPE = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+    r"|02-(?:0[1-9]|1\d|2[0-8]))"
+)
+_LEAP_DAY_SHAPE = r"(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29"
+_DATE_SHAPE = rf"(?!0000)(?:\d{{4}}-{_MONTH_DAY_SHAPE}|{_LEAP_DAY_SHAPE})"
+_TIME_SHAPE = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
 
 Converter = Callable[[Any], Any] | None
 Check = tuple[str, str]  # (SQL true when the value is wrong, why), NULL already excluded
@@ -90,10 +101,20 @@ class ValueKind:
     json_text = False
     #: Whether PostgreSQL's column bounds its length (``max_length``).
     bounded_length = False
-    #: (bytes, alphabet) when a non-NULL value is right exactly when it is text of that many
-    #: bytes, each one of the alphabet: what a whole table's search can test in Python, many
-    #: values at once (``dbcopy.sqlite``), instead of one ``sqlite_checks`` at a time.
+    #: What a whole table's search can tell in Python, many values at once (``dbcopy.sqlite``),
+    #: instead of one ``sqlite_checks`` at a time. ``fixed_text``: (bytes, alphabet) when a
+    #: non-NULL value is right exactly when it is text of that many bytes, each one of the
+    #: alphabet. ``shape``: a regular expression (ASCII) that a text matches exactly when
+    #: ``sqlite_checks`` finds nothing wrong with it (tests/dbcopy/test_value_checks.py holds
+    #: the two to the same answer over generated values).
     fixed_text: tuple[int, bytes] | None = None
+    shape: str | None = None
+
+    @cached_property
+    def shapes(self) -> re.Pattern:
+        """Texts of ``shape`` joined by commas (which no shape holds)."""
+        return re.compile(f"(?:{self.shape},)*{self.shape}", re.ASCII)
+
     #: Copy SQLite -> PostgreSQL: the value as COPY's text input expects it.
     to_postgres: Converter = None
     #: Copy PostgreSQL -> SQLite: what psycopg returns that sqlite3 cannot bind as it is.
@@ -249,6 +270,7 @@ class Uuid(ValueKind):
 
 class DateTime(ValueKind):
     name = "datetime"
+    shape = rf"{_DATE_SHAPE} {_TIME_SHAPE}(?:\.(?!000000)\d{{6}})?"
 
     def sqlite_canonical(self, c: str) -> str:
         # PostgreSQL's timestamp text: the fraction without its trailing zeros. Django writes
@@ -287,6 +309,7 @@ class DateTime(ValueKind):
 
 class Date(ValueKind):
     name = "date"
+    shape = _DATE_SHAPE
 
     def pg_text(self, c: str) -> str:
         return f"{c}::text"

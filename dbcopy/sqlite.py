@@ -24,6 +24,8 @@ from dbcopy.tables import Table
 from ops.databases import sqlite_config
 
 HEADER = b"SQLite format 3\x00"
+# The largest rowid SQLite gives a row.
+MAX_ROWID = 2**63 - 1
 
 
 def check_file(path: Path) -> None:
@@ -180,7 +182,7 @@ def _problem_values(conn, table, pk, chunks, ordered) -> Iterator[BadValue]:
         rowid = _rowid(conn, table) if whole else None
         # The whole table in any order: the columns whose every value Python tells right in
         # one pass need no search by SQL.
-        fine = _fixed_text_columns_fine(conn, table, rowid) if rowid else set()
+        fine = _columns_told_fine(conn, table, rowid) if rowid else set()
         yield from sql_problems(
             conn.cursor(), SQLITE, table, chunk, ordered=ordered, known_fine=fine
         )
@@ -245,66 +247,87 @@ def _rowid(conn, table) -> str | None:
     return name
 
 
-def _fixed_text_columns_fine(conn, table, rowid) -> set[str]:
-    """The columns of a kind with a ``fixed_text`` (UUIDs: 32 bytes of lowercase hex) whose every
-    value is right, told FETCH_ROWS rows at a time in rowid order: SQLite flags a value that is
-    not text of the kind's length in bytes and joins the values, and Python deletes the
-    alphabet's bytes from the join, which leaves nothing exactly when every byte is one of
-    them. A column with a value that fails either is left to SQL's search, which names the
-    value; the others hold no value it would name."""
-    columns = [c for c in table.columns if c.value_kind.fixed_text]
+def _columns_told_fine(conn, table, rowid) -> set[str]:
+    """The columns of a kind Python can tell many values of at once (``ValueKind.fixed_text``,
+    ``shape``) whose every value is right, told FETCH_ROWS rowids at a time.
+    SQLite flags a value that is not text (or, for a fixed text, not of its length in bytes),
+    counts the values and joins them; Python deletes a fixed text's alphabet from the join,
+    which leaves nothing exactly when every byte is one of it, or matches the join, joined by
+    commas, against the shape. A column with a value that fails is left to SQL's search, which
+    names the value; the others hold no value it would name."""
+    columns = [c for c in table.columns if c.value_kind.fixed_text or c.value_kind.shape]
     if not columns:
         return set()
     selected = []
     for column in columns:
-        c = quote(column.name)
-        length, _ = column.value_kind.fixed_text
-        wrong = f"typeof({c}) <> 'text' OR length(CAST({c} AS BLOB)) <> {length}"
-        selected += [f"max({c} IS NOT NULL AND ({wrong}))", f"CAST(group_concat({c}, '') AS BLOB)"]
-    names = ", ".join(quote(c.name) for c in columns)
+        c, kind = quote(column.name), column.value_kind
+        wrong = f"typeof({c}) <> 'text'"
+        joined = f"group_concat({c}, ',')"
+        if kind.fixed_text:
+            wrong += f" OR length(CAST({c} AS BLOB)) <> {kind.fixed_text[0]}"
+            joined = f"CAST(group_concat({c}, '') AS BLOB)"
+        selected += [f"max({c} IS NOT NULL AND ({wrong}))", joined, f"count({c})"]
     fine = {c.name for c in columns}
-    last = None
-    while fine:
-        after, params = ("", ()) if last is None else (f"WHERE {rowid} > ?", (last,))
-        *part, last = conn.execute(
-            f"SELECT {', '.join(selected)}, max({rowid}) FROM (SELECT {rowid}, {names}"
-            f" FROM {quote(table.name)} {after} ORDER BY {rowid} LIMIT {FETCH_ROWS})",
-            params,
-        ).fetchone()
-        if last is None:
+    for first, last in _rowid_parts(conn, table, rowid, FETCH_ROWS):
+        if not fine:
             break
+        part = conn.execute(
+            f"SELECT {', '.join(selected)} FROM {quote(table.name)} WHERE {rowid} BETWEEN ? AND ?",
+            (first, last),
+        ).fetchone()
         for i, column in enumerate(columns):
-            wrong, joined = part[2 * i], part[2 * i + 1]
-            if wrong or (joined and joined.translate(None, column.value_kind.fixed_text[1])):
+            wrong, joined, count = part[3 * i : 3 * i + 3]
+            if wrong or (count and not _joined_fine(column.value_kind, joined, count)):
                 fine.discard(column.name)
     return fine
 
 
+def _joined_fine(kind, joined, count: int) -> bool:
+    """Whether the ``count`` values joined are all right (each of the length, for a fixed
+    text, SQL has checked)."""
+    if kind.fixed_text:
+        return not joined.translate(None, kind.fixed_text[1])
+    # As many commas as joined them: no value holds one, so each matched the shape alone. A
+    # text that is not UTF-8 was read with replacement characters, which no shape holds.
+    return joined.count(",") == count - 1 and kind.shapes.fullmatch(joined) is not None
+
+
 def _parts_not_utf8(conn, table, texts, rowid) -> Iterator[tuple[int, int]]:
-    """(first, last) rowid of each part of the table (TEXT_PART_ROWS rows in rowid order,
-    read from the table itself) holding a text that is not UTF-8. SQLite joins a part's texts
-    by a newline into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of
-    well-formed rows costs one row to Python instead of TEXT_PART_ROWS."""
+    """(first, last) rowid of each part of the table (TEXT_PART_ROWS rowids, read from the
+    table itself) holding a text that is not UTF-8. SQLite joins a part's texts by a newline
+    into one value, decoded at once (as ``_all_utf8`` decodes a batch): a part of well-formed
+    rows costs one row to Python instead of TEXT_PART_ROWS."""
     joined = " || char(10) || ".join(
         f"CASE WHEN typeof({quote(c.name)}) = 'text' THEN {quote(c.name)} ELSE '' END"
         for c in texts
     )
-    columns = ", ".join(quote(c.name) for c in texts)
-    last = None
-    while True:
-        after, params = ("", ()) if last is None else (f"WHERE {rowid} > ?", (last,))
-        joined_texts, first, last = conn.execute(
-            f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB), min({rowid}), max({rowid})"
-            f" FROM (SELECT {rowid}, {columns} FROM {quote(table.name)} {after}"
-            f" ORDER BY {rowid} LIMIT {TEXT_PART_ROWS})",
-            params,
+    for first, last in _rowid_parts(conn, table, rowid, TEXT_PART_ROWS):
+        (joined_texts,) = conn.execute(
+            f"SELECT CAST(group_concat({joined}, char(10)) AS BLOB) FROM {quote(table.name)}"
+            f" WHERE {rowid} BETWEEN ? AND ?",
+            (first, last),
         ).fetchone()
-        if last is None:
-            return
         try:
             joined_texts.decode()
         except UnicodeDecodeError:
             yield first, last
+
+
+def _rowid_parts(conn, table, rowid, size: int) -> Iterator[tuple[int, int]]:
+    """(first, last) of successive ranges of ``size`` rowids, each holding a row, in order: a
+    part of the table read through its rowid alone (a subquery counting a part's rows out
+    with LIMIT cost as much again as the search it fed). A gap in the rowids is skipped in
+    one step."""
+    name = quote(table.name)
+    (first,) = conn.execute(f"SELECT min({rowid}) FROM {name}").fetchone()
+    while first is not None:
+        last = min(first + size - 1, MAX_ROWID)
+        yield first, last
+        if last == MAX_ROWID:
+            return
+        (first,) = conn.execute(
+            f"SELECT min({rowid}) FROM {name} WHERE {rowid} > ?", (last,)
+        ).fetchone()
 
 
 def _all_utf8(batch: list) -> bool:

@@ -1,10 +1,12 @@
 """The search for a wrong value, on kinds the app's own tables do not use: it needs no
 PostgreSQL, so it holds on both legs."""
 
+import random
 import sqlite3
 
 import pytest
 
+from dbcopy.kinds import VALUE_KINDS
 from dbcopy.sqlite import _all_utf8, bad_value, problem_values
 from dbcopy.tables import Column, Table
 
@@ -199,3 +201,121 @@ def test_the_whole_table_search_passes_uuids_as_django_stores_them(monkeypatch):
 
     assert list(problem_values(conn, IDS, ordered=False)) == []
     assert not [s for s in statements if " GLOB " in s]
+
+
+def generated_values(kind: str, count: int, seed: int) -> list[str]:
+    """Dates (and times) near and past every limit: month and day 0 to 32, Februaries of
+    leap and common years, hour 24, minute and second 60, every fraction's shape; a third of
+    them then edited a character or three (digits, separators, a NUL, non-ASCII)."""
+    rng = random.Random(seed)
+    years = [0, 1, 4, 100, 300, 400, 1900, 2000, 2024, 2100, 2400, 9999]
+    values = []
+    for _ in range(count):
+        year = rng.choice([rng.randint(0, 9999), *years])
+        day = rng.choice([rng.randint(0, 32), 28, 29, 29, 30, 31])
+        value = f"{year:04d}-{rng.choice([rng.randint(0, 13), 2, 2]):02d}-{day:02d}"
+        if kind == "datetime":
+            hour, minute, second = rng.randint(0, 24), rng.randint(0, 60), rng.randint(0, 60)
+            digits = "".join(rng.choice("0123456789") for _ in range(6))
+            fraction = rng.choice(["", f".{digits}", ".000000", ".000001", ".5", ".1234567"])
+            value += f" {hour:02d}:{minute:02d}:{second:02d}{fraction}"
+        if rng.random() < 0.3:
+            chars = list(value)
+            for _ in range(rng.randint(1, 3)):
+                at = rng.randrange(len(chars))
+                chars[at : at + rng.randint(0, 1)] = rng.choice("0123456789-: .T,\x00\u00e9\u0663")
+            value = "".join(chars)
+        values.append(value)
+    return values
+
+
+@pytest.mark.parametrize("kind", ["datetime", "date"])
+def test_a_shape_python_matches_is_exactly_a_value_sqls_check_passes(kind):
+    """What lets a whole table's search skip SQL's check of a column: over generated values,
+    a text matches the kind's shape exactly when the check finds nothing wrong with it, but
+    for 0300-02-29, which SQLite's date functions take for a day (the year 300 was no leap
+    year; PostgreSQL refuses it) and the shape does not (so SQL still checks it)."""
+    value_kind = VALUE_KINDS[kind]
+    wrong, _ = value_kind.sqlite_checks('"v"', Column("v", kind))[0]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE t (v {kind})")
+    conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in generated_values(kind, 20_000, 1)])
+
+    judged = conn.execute(f"SELECT v, ({wrong}) FROM t").fetchall()
+
+    assert 2_000 < sum(1 for _, w in judged if not w) < 18_000  # both answers well represented
+    assert all(w for v, w in judged if not isinstance(v, str))  # digits alone, kept as numbers
+    texts = [(v, w) for v, w in judged if isinstance(v, str)]
+    differ = [v for v, w in texts if (value_kind.shapes.fullmatch(v) is not None) == bool(w)]
+    assert all(v.startswith("0300-02-29") for v in differ), differ
+    assert all(value_kind.shapes.fullmatch(v) is None for v in differ)
+
+
+EVENTS = Table(
+    label="example.Event",
+    name="example_event",
+    pk="id",
+    columns=(Column("id", "int"), Column("at", "datetime"), Column("on", "date")),
+    foreign_keys=(),
+)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "2024-02-30 10:00:00",
+        "2023-02-29 10:00:00.123456",
+        "2024-01-01 24:00:00",
+        "2024-01-01 10:00:00.000000",
+        "0000-01-01 10:00:00",
+        "2024-01-01T10:00:00",
+        "2024-01-01 10:00:00\x00",
+        "2024-01-01 10:00:00,2024-01-01 10:00:00",
+        b"2024-01-01 10:00:00",
+        20240101100000,
+    ],
+    ids=repr,
+)
+def test_the_whole_table_search_names_each_wrong_time_as_the_copy_does(monkeypatch, wrong):
+    monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 3)
+    conn = sqlite3.connect(":memory:")
+    conn.execute('CREATE TABLE example_event (id integer PRIMARY KEY, "at" datetime, "on" date)')
+    for key in range(1, 11):
+        conn.execute(
+            "INSERT INTO example_event VALUES (?, ?, ?)", [key, "2024-02-29 23:59:59.999999", None]
+        )
+    conn.execute("UPDATE example_event SET at = ?, \"on\" = '2000-02-29' WHERE id = 8", [wrong])
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+
+    found = [(b.key, b.column, b.reason) for b in problem_values(conn, EVENTS, ordered=False)]
+
+    reason = "not a date and time as Django stores it (UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]')"
+    assert found == [(8, "at", reason)]
+    assert not [s for s in statements if 'CASE WHEN "on" IS NULL' in s]  # told by Python
+    assert [(b.key, b.column, b.reason) for b in problem_values(conn, EVENTS)] == found
+
+
+def test_a_whole_table_is_read_in_parts_across_gaps_up_to_the_largest_rowid(monkeypatch):
+    """Parts are ranges of rowids: a gap costs one step, and the last rowid SQLite can give is
+    read too."""
+    conn, _ = links(monkeypatch)
+    conn.execute("UPDATE example_link SET other = ? WHERE id = 3", [UUID])
+    for key, ref, body in [(2**62, UUID.upper(), b"ok"), (2**63 - 1, UUID, b"caf\xe9")]:
+        conn.execute("INSERT INTO example_link VALUES (?, ?, ?)", [key, ref, UUID])
+        conn.execute("UPDATE example_link SET other = CAST(? AS TEXT) WHERE id = ?", [body, key])
+    conn.set_trace_callback(None)
+
+    found = sorted((b.key, b.column) for b in problem_values(conn, IDS, ordered=False))
+
+    assert found == [(2**62, "other"), (2**62, "ref"), (2**63 - 1, "other")]
+    notes_conn = notes({})
+    for key in (2**40, 2**63 - 1):
+        notes_conn.execute(
+            "INSERT INTO example_note VALUES (?, 'x', CAST(? AS TEXT))", [key, b"\xe9"]
+        )
+    monkeypatch.setattr("dbcopy.sqlite.TEXT_PART_ROWS", 3)
+
+    found = [(b.key, b.reason) for b in problem_values(notes_conn, NOTES, ordered=False)]
+
+    assert sorted(found) == [(key, "text that is not UTF-8") for key in (2**40, 2**63 - 1)]
