@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -38,9 +39,10 @@ from ops.text import first_line
 SAMPLES = 5
 # The CPU a scan costs per row and per column (or foreign key, or unique column set) it
 # checks, relative to one another (bench/copy.py at 1M entries): what orders the scans.
-SCAN_COST = {"integrity": 4, "values": 7, "orphans": 10, "unique": 12}
-# Rows of each table read and converted to time the forecast.
-SAMPLE_ROWS = 20_000
+SCAN_COST = {"integrity": 4, "values": 4, "orphans": 7, "unique": 12}
+# Rows of each table read and converted to time the forecast, a batch at a time.
+SAMPLE_ROWS = 5_000
+SAMPLE_BATCH_ROWS = 1_000
 # The whole copy (PostgreSQL's COPY, the keys and indexes rebuilt, the verification) against
 # reading and converting the source alone: bench/copy.py at 1M entries, 2026-12.
 COPY_TO_READ_RATIO = 4.0
@@ -447,7 +449,16 @@ def _target_findings(tables: list[Table]) -> tuple[list[Finding], str | None]:
     return findings, DEFAULT_DB_ALIAS
 
 
-def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Forecast:
+def _convert(batch: list, converters: list) -> int:
+    """Convert the rows as the copy's stream does; their number."""
+    for row in batch:
+        values = list(row)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+    return len(batch)
+
+
+def _forecast(source: sqlite3.Connection, tables: list[Table]) -> Forecast:
     """Rows and bytes, and the copy's time from reading and converting a sample of each
     table as the copy's stream does, scaled to its rows and by ``COPY_TO_READ_RATIO``."""
     rows = 0
@@ -466,38 +477,43 @@ def _forecast(source: sqlite3.Connection, path: Path, tables: list[Table]) -> Fo
             (i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)
         ]
         columns = ", ".join(quote(c) for c in table.column_names)
-        # CPU time, not wall time: the source's scans run beside it on every CPU.
-        started = time.thread_time()
         cursor = source.execute(f"SELECT {columns} FROM {quote(table.name)} LIMIT {SAMPLE_ROWS}")
-        sampled = 0
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            for row in batch:
-                values = list(row)
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-            sampled += len(batch)
-        read_seconds += (time.thread_time() - started) * count / max(sampled, 1)
+        # The first batch untimed: it pays for memory this process has not used yet, which
+        # the copy pays once for all its rows (a third more on the estimate, measured).
+        batches = iter(partial(cursor.fetchmany, SAMPLE_BATCH_ROWS), [])
+        _convert(next(batches), converters)
+        started = time.thread_time()
+        sampled = sum(_convert(batch, converters) for batch in batches)
+        if sampled:
+            read_seconds += (time.thread_time() - started) * count / sampled
     page_size = source.execute("PRAGMA page_size").fetchone()[0]
     pages = source.execute("PRAGMA page_count").fetchone()[0]
-    forecast = Forecast(
+    return Forecast(
         tables=len(present & {t.name for t in tables}),
         rows=rows,
         bytes=page_size * pages,
         copy_seconds=round(read_seconds * COPY_TO_READ_RATIO, 2),
     )
-    if CHANGE_TABLE in present:
-        # Capture is on: the change log's growth over a moment is the app's write rate, and
-        # the cutover's pause replays about one round of it.
-        def last_seq() -> int:
-            return source.execute(f"SELECT coalesce(max(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
 
-        before = last_seq()
-        time.sleep(WRITE_RATE_WINDOW_SECONDS)
-        rate = (last_seq() - before) / WRITE_RATE_WINDOW_SECONDS
-        per_row = read_seconds * COPY_TO_READ_RATIO / max(rows, 1)
-        forecast.write_rate = rate
-        forecast.cutover_pause_seconds = round(CUTOVER_BASE_PAUSE_SECONDS + rate * per_row, 3)
-    return forecast
+
+def _add_write_rate(source: sqlite3.Connection, forecast: Forecast) -> None:
+    """With capture on, the change log's growth over a moment is the app's write rate, and
+    the cutover's pause replays about one round of it."""
+    present = source.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [CHANGE_TABLE]
+    ).fetchone()
+    if not present:
+        return
+
+    def last_seq() -> int:
+        return source.execute(f"SELECT coalesce(max(seq), 0) FROM {CHANGE_TABLE}").fetchone()[0]
+
+    before = last_seq()
+    time.sleep(WRITE_RATE_WINDOW_SECONDS)
+    rate = (last_seq() - before) / WRITE_RATE_WINDOW_SECONDS
+    per_row = forecast.copy_seconds / max(forecast.rows, 1)
+    forecast.write_rate = rate
+    forecast.cutover_pause_seconds = round(CUTOVER_BASE_PAUSE_SECONDS + rate * per_row, 3)
 
 
 def check_copy(path: Path | str) -> CheckReport:
@@ -515,7 +531,11 @@ def check_copy(path: Path | str) -> CheckReport:
         return report
     tables = copied_tables()
     try:
-        # The pool forks before this process connects to the target or opens the source.
+        # The sample is timed before the scans start, which would slow it down.
+        with closing(sqlite.open_read_only(path)) as source:
+            forecast = _forecast(source, tables)
+        # The pool forks before this process connects to the target or opens the source
+        # through Django.
         with SourceScans(path, tables) as scans:
             target_findings, target_alias = _target_findings(tables)
             alias = sqlite.register_source_alias(path)
@@ -523,7 +543,8 @@ def check_copy(path: Path | str) -> CheckReport:
                 report.findings += _migration_findings(alias, target_alias)
                 invariants = _invariant_findings(alias)
                 with closing(sqlite.open_read_only(path)) as source:
-                    report.forecast = _forecast(source, path, tables)
+                    _add_write_rate(source, forecast)
+                report.forecast = forecast
                 report.findings += scans.findings() + invariants + target_findings
             finally:
                 sqlite.close_alias(alias)
