@@ -46,12 +46,15 @@ Check = tuple[str, str]  # (SQL true when the value is wrong, why), NULL already
 def _sqlite_date_ok(c: str) -> str:
     """The date in the first ten characters of ``c`` exists: month and day in range, and the
     day in that month (SQLite moves 02-30 to 03-02). Each part is read from the column itself,
-    one substr() each (a substr of a substr cost the journal's scan a third more)."""
+    one substr() each (a substr of a substr cost the journal's scan a third more). SQLite's
+    date functions also take 0300-02-29 for a day, the one date of years 1 to 9999 where they
+    and the Gregorian calendar (PostgreSQL's, and Python's) disagree: 300 was no leap year."""
     date = f"substr({c}, 1, 10)"
     return (
         f"substr({c}, 1, 4) <> '0000' AND substr({c}, 6, 2) BETWEEN '01' AND '12'"
         f" AND substr({c}, 9, 2) BETWEEN '01' AND '31'"
-        f" AND (substr({c}, 9, 2) <= '28' OR date({date}, '+0 days') = {date})"
+        f" AND (substr({c}, 9, 2) <= '28'"
+        f" OR (date({date}, '+0 days') = {date} AND {date} <> '0300-02-29'))"
     )
 
 

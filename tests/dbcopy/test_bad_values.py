@@ -55,6 +55,12 @@ BAD_VALUES = {
         '{"note": "\\u0000"}',
         "JSON holding a NUL",
     ),
+    "a leap day of a year that had none, which SQLite's date functions take": (
+        "journal_journalentry",
+        "created_at",
+        "0300-02-29 10:00:00",
+        "not a date and time as Django stores it",
+    ),
     "a date that does not exist": (
         "tokens_session",
         "expires_at",
