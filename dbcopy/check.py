@@ -481,7 +481,7 @@ def _forecast(source: sqlite3.Connection, tables: list[Table]) -> Forecast:
         # The first batch untimed: it pays for memory this process has not used yet, which
         # the copy pays once for all its rows (a third more on the estimate, measured).
         batches = iter(partial(cursor.fetchmany, SAMPLE_BATCH_ROWS), [])
-        _convert(next(batches), converters)
+        _convert(next(batches, []), converters)
         started = time.thread_time()
         sampled = sum(_convert(batch, converters) for batch in batches)
         if sampled:
