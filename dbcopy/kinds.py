@@ -28,8 +28,8 @@ _DATE_GLOB = "-".join(_DIGITS * n for n in (4, 2, 2))
 # Minutes and seconds 00 to 59 by their first digit; the hour is compared (_sqlite_hour_ok).
 _TIME_GLOB = f"{_DIGITS * 2}:[0-5]{_DIGITS}:[0-5]{_DIGITS}"
 _FRACTION_GLOB = "." + _DIGITS * 6
-# The same in Python's terms, month by month and with the leap years (the Gregorian calendar,
-# as SQLite's date functions count it), for the kinds' ``shape``.
+# The same in Python's terms, month by month and with the leap years of the Gregorian
+# calendar (PostgreSQL's), for the kinds' ``shape``.
 _MONTH_DAY_SHAPE = (
     r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
     r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"

@@ -290,6 +290,8 @@ EVENTS = Table(
     ids=repr,
 )
 def test_the_whole_table_search_names_each_wrong_time_as_the_copy_does(monkeypatch, wrong):
+    """As for UUIDs: a date or time column is told by Python, and only a column with a wrong
+    value is searched by SQL (here ``at``, never ``on``), which names it as the copy does."""
     monkeypatch.setattr("dbcopy.sqlite.FETCH_ROWS", 3)
     conn = sqlite3.connect(":memory:")
     conn.execute('CREATE TABLE example_event (id integer PRIMARY KEY, "at" datetime, "on" date)')
@@ -298,7 +300,7 @@ def test_the_whole_table_search_names_each_wrong_time_as_the_copy_does(monkeypat
             "INSERT INTO example_event VALUES (?, ?, ?)", [key, "2024-02-29 23:59:59.999999", None]
         )
     conn.execute("UPDATE example_event SET at = ?, \"on\" = '2000-02-29' WHERE id = 8", [wrong])
-    statements: list[str] = []
+    statements = []
     conn.set_trace_callback(statements.append)
 
     found = [(b.key, b.column, b.reason) for b in problem_values(conn, EVENTS, ordered=False)]
