@@ -66,6 +66,18 @@ def remove(connection: BaseDatabaseWrapper, tables: list[Table]) -> None:
         pg.execute(f"DROP TABLE IF EXISTS {CHANGE_TABLE}")
 
 
+def installed(connection: BaseDatabaseWrapper) -> bool:
+    """Whether any part of the capture is in place: the change table, or a trigger or function
+    of it on any table (a command killed with SIGKILL leaves them)."""
+    with postgres.target_transaction(connection) as pg:
+        return pg.execute(
+            "SELECT to_regclass(%s) IS NOT NULL"
+            " OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = %s)"
+            " OR EXISTS (SELECT 1 FROM pg_proc WHERE proname LIKE 'dbcopy\\_capture\\_%%')",
+            [CHANGE_TABLE, TRIGGER],
+        ).fetchone()[0]
+
+
 @contextmanager
 def capturing(connection: BaseDatabaseWrapper, tables: list[Table]) -> Iterator[None]:
     """The capture in place for the block, removed after it however it ends."""

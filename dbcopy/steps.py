@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbcopy import capture, catchup, postgres, rebuild, sqlite, stream
+from dbcopy import capture, catchup, pg_capture, postgres, rebuild, sqlite, stream
 from dbcopy.catchup import CatchUpReport
 from dbcopy.exceptions import CopyRefused, VerificationFailed
 from dbcopy.models import CaptureMark
@@ -100,6 +100,17 @@ def copy_sqlite_to_postgres(
         return copy_plan(
             plan, truncate=truncate, capture_changes=capture_changes, progress=progress
         )
+
+
+def stop_capture_on_postgres() -> bool:
+    """Remove the way back's change capture (``dbcopy.pg_capture``) from the configured
+    PostgreSQL database; whether there was any. ``copy_to_sqlite --switch`` removes it when it
+    ends; only a command killed with SIGKILL leaves it, writing a row per change for nothing."""
+    target = postgres.target()
+    if not pg_capture.installed(target):
+        return False
+    pg_capture.remove(target, copied_tables())
+    return True
 
 
 def catch_up(path, *, progress: Progress | None = None) -> CatchUpReport:

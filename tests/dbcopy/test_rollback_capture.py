@@ -1,7 +1,11 @@
 """The way back while the app writes PostgreSQL: its changes captured by triggers, every row
 copied from one snapshot, then caught up from the snapshot on (dbcopy.pg_capture)."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from accounts.models import User
@@ -119,3 +123,40 @@ def test_the_capture_leaves_nothing_on_postgresql(source):
         assert cursor.fetchall() == []
         cursor.execute("SELECT to_regclass(%s)", [pg_capture.CHANGE_TABLE])
         assert cursor.fetchone() == (None,)
+
+
+def change_log_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {pg_capture.CHANGE_TABLE}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def test_stop_capture_removes_what_a_way_back_killed_with_sigkill_left(source):
+    """SIGKILL skips the command's clean-up: its triggers go on logging every change until
+    `copy_to_sqlite --stop-capture` removes them, and the change log with them."""
+    fill(FILL)
+    steps.copy_sqlite_to_postgres(source)
+    pg_capture.install(connection, copied_tables())  # what the killed command left
+    user = User.objects.order_by("pk").first()
+    journal_services.insert_journal_entry(user=user, content="logged for nothing")
+    assert change_log_rows() > 0
+
+    out = StringIO()
+    call_command("copy_to_sqlite", "--stop-capture", stdout=out)
+
+    assert out.getvalue().startswith("change capture removed from PostgreSQL (")
+    assert not pg_capture.installed(connection)
+    journal_services.insert_journal_entry(user=user, content="written after")  # no trigger left
+    again = StringIO()
+    call_command("copy_to_sqlite", "--stop-capture", stdout=again)
+    assert again.getvalue().startswith("no change capture on PostgreSQL (")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--stop-capture", "x.sqlite3"], ["--stop-capture", "--switch"], []],
+    ids=["with a path", "with --switch", "no path"],
+)
+def test_copy_to_sqlite_refuses_arguments_that_do_not_go_together(args):
+    with pytest.raises(CommandError, match="--stop-capture takes no PATH|PATH is required"):
+        call_command("copy_to_sqlite", *args)

@@ -1,3 +1,7 @@
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from dbcopy import steps
 from dbcopy.management.commands._common import (
     add_progress_argument,
     held,
@@ -14,11 +18,12 @@ class Command(OperatorCommand):
     help = (
         "Rollback: copy the configured PostgreSQL database into a new SQLite file (schema from "
         "the migrations), then verify it. Serve it with SQLITE_PATH=PATH and DATABASE_URL unset, "
-        "or in one step with --switch."
+        "or in one step with --switch. --stop-capture removes what a --switch killed with "
+        "SIGKILL left on PostgreSQL."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the SQLite file to create (must not exist)")
+        parser.add_argument("path", nargs="?", help="the SQLite file to create (must not exist)")
         add_progress_argument(parser)
         parser.add_argument(
             "--switch",
@@ -28,8 +33,27 @@ class Command(OperatorCommand):
             "(database target file, gunicorn's workers reloaded), requests held during the last "
             "catch-up instead of refused",
         )
+        parser.add_argument(
+            "--stop-capture",
+            action="store_true",
+            help="copy nothing: remove the change capture (triggers and change log) that a "
+            "--switch killed with SIGKILL left on PostgreSQL",
+        )
 
-    def handle_command(self, *args, path, no_progress, switch, **options):
+    def handle_command(self, *args, path, no_progress, switch, stop_capture, **options):
+        if stop_capture:
+            if path is not None or switch:
+                raise CommandError("--stop-capture takes no PATH and no --switch")
+            with one_line_errors(self, unchanged="PostgreSQL is unchanged"):
+                removed = steps.stop_capture_on_postgres()
+            where = f"PostgreSQL ({connections[DEFAULT_DB_ALIAS].settings_dict['NAME']})"
+            if removed:
+                self.stdout.write(f"change capture removed from {where}")
+            else:
+                self.stdout.write(f"no change capture on {where}: nothing to remove")
+            return
+        if path is None:
+            raise CommandError("PATH is required: the SQLite file to create")
         progress = progress_for(self, no_progress=no_progress)
         if not switch:
             with one_line_errors(self, unchanged="no file was left behind"):
