@@ -163,6 +163,14 @@ def release_requests() -> None:
     hold_path().unlink(missing_ok=True)
 
 
+def hold_since() -> datetime | None:
+    """When a move wrote the hold in place now; None when there is none."""
+    try:
+        return datetime.fromtimestamp(hold_path().stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
+
+
 def is_held_here() -> bool:
     try:
         token = hold_path().read_text().strip()

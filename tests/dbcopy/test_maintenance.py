@@ -128,3 +128,20 @@ def test_a_request_held_past_the_bound_is_refused_here(flag, settings, auth_api)
     assert health.status_code == 200
     assert after.status_code == 201
     assert list(JournalEntry.objects.values_list("content", flat=True)) == ["y"]
+
+
+def test_status_says_when_a_move_holds_requests_and_off_leaves_the_hold(flag):
+    """A hold outlives a move killed with SIGKILL: the operator sees it, and turning
+    maintenance off does not lift it (only the move knows whether its last step ran)."""
+    maintenance.hold_requests(maintenance.served_database())
+
+    status = run("status").splitlines()
+    off = run("off").splitlines()
+
+    assert status[0] == "maintenance is off"
+    assert status[1].startswith("requests are held for a move since ")
+    assert str(maintenance.hold_path()) in status[1]
+    assert off == status
+    assert maintenance.hold_path().exists()
+    maintenance.release_requests()
+    assert run("status") == "maintenance is off"

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from config.target import DatabaseTarget
-from dbcopy import switch
+from dbcopy import pg_capture, switch
+from dbcopy.rollback import create_rollback_file
 from dbcopy.sqlite import close_alias
+from dbcopy.tables import copied_tables
+from dbcopy.target import sqlite_url, write_target
 from journal.models import JournalEntry
+from ops import maintenance
 from scripts import api_client
 from tests.dbcopy.conftest import FILL
 from tests.dbcopy.data import fill
@@ -527,3 +533,53 @@ def test_a_move_is_refused_before_anything_pauses_when_a_worker_would_not_follow
     assert (tmp_path / "database_target").exists() == target_before
     assert not (tmp_path / "back.sqlite3").exists()
     assert JournalEntry.objects.count() == added  # the capture copy only, nothing caught up
+
+
+def answer_once_reloaded(server, token, content, expected, timeout=60):
+    """POST ``content`` until the answer's status is ``expected`` (gunicorn's reload done)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = call(server.base, token, "POST", "/api/v1/journal/entries", {"content": content})
+        if answer[0] == expected or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def test_the_runbooks_steps_undo_a_way_back_killed_with_sigkill(
+    source, served_source, tmp_path, state, moving
+):
+    """What a way back killed with SIGKILL after gunicorn's new workers started leaves (the
+    target file and the hold naming the new file, new workers holding every request,
+    PostgreSQL's triggers), then docs/runbook.md's steps: the app serves PostgreSQL again."""
+    token = served_source
+    rollback = tmp_path / "rollback.sqlite3"
+    target = tmp_path / "database_target"
+    with Server(
+        tmp_path / "server", SQLITE_PATH=str(source), CUTOVER_HOLD_SECONDS="1", **state
+    ) as server:
+        call_command("copy_from_sqlite", str(source), "--cutover", "--switch", "--no-progress")
+        served_before = target.read_text()
+        master = int((tmp_path / "gunicorn.pid").read_text())
+        create_rollback_file(rollback)
+        pg_capture.install(connection, copied_tables())
+        write_target(target, sqlite_url(rollback))
+        maintenance.hold_requests({"vendor": "sqlite", "name": str(rollback.resolve())})
+        os.kill(master, signal.SIGHUP)
+        # (Writes sent before the reload took effect are served on PostgreSQL, as they should.)
+        held = answer_once_reloaded(server, token, "until held", 503)
+        status = StringIO()
+        call_command("maintenance", "status", stdout=status)
+
+        # The runbook's steps: the target file as it was, a reload, the hold and the
+        # triggers removed.
+        target.write_text(served_before)
+        os.kill(master, signal.SIGHUP)
+        after = answer_once_reloaded(server, token, "after", 201)
+        maintenance.hold_path().unlink()
+        call_command("copy_to_sqlite", "--stop-capture", stdout=StringIO())
+
+    assert (held[0], held[1]["code"]) == (503, "maintenance")
+    assert status.getvalue().splitlines()[1].startswith("requests are held for a move since ")
+    assert after[0] == 201
+    assert contents_in("default", ["after"]) == {"after"}
+    assert not pg_capture.installed(connection)
