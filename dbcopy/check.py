@@ -23,7 +23,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from dbcopy import sqlite
+from dbcopy import sqlite, stream
 from dbcopy.capture import CHANGE_TABLE
 from dbcopy.chunks import FETCH_ROWS
 from dbcopy.exceptions import CopyRefused
@@ -449,15 +449,6 @@ def _target_findings(tables: list[Table]) -> tuple[list[Finding], str | None]:
     return findings, DEFAULT_DB_ALIAS
 
 
-def _convert(batch: list, converters: list) -> int:
-    """Convert the rows as the copy's stream does; their number."""
-    for row in batch:
-        values = list(row)
-        for i, convert in converters:
-            values[i] = convert(values[i])
-    return len(batch)
-
-
 def _forecast(source: sqlite3.Connection, tables: list[Table]) -> Forecast:
     """Rows and bytes, and the copy's time from reading and converting a sample of each
     table as the copy's stream does, scaled to its rows and by ``COPY_TO_READ_RATIO``."""
@@ -473,17 +464,15 @@ def _forecast(source: sqlite3.Connection, tables: list[Table]) -> Forecast:
         rows += count
         if not count:
             continue
-        converters = [
-            (i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)
-        ]
+        converters = stream.converters_of(table)
         columns = ", ".join(quote(c) for c in table.column_names)
         cursor = source.execute(f"SELECT {columns} FROM {quote(table.name)} LIMIT {SAMPLE_ROWS}")
         # The first batch untimed: it pays for memory this process has not used yet, which
         # the copy pays once for all its rows (a third more on the estimate, measured).
         batches = iter(partial(cursor.fetchmany, SAMPLE_BATCH_ROWS), [])
-        _convert(next(batches, []), converters)
+        stream.converted(next(batches, []), converters)
         started = time.thread_time()
-        sampled = sum(_convert(batch, converters) for batch in batches)
+        sampled = sum(len(stream.converted(batch, converters)) for batch in batches)
         if sampled:
             read_seconds += (time.thread_time() - started) * count / sampled
     page_size = source.execute("PRAGMA page_size").fetchone()[0]

@@ -28,6 +28,22 @@ def _copy_statement(table: Table, *, freeze: bool = False) -> str:
     return f"COPY {quote(table.name)} ({columns}) FROM STDIN" + (" (FREEZE)" if freeze else "")
 
 
+def converters_of(table: Table) -> list:
+    """(column index, conversion) of each column whose SQLite value COPY cannot take as it is."""
+    return [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)]
+
+
+def converted(batch: list, converters: list) -> list:
+    """The rows of ``batch`` as COPY takes them (the batch itself when nothing converts)."""
+    if not converters:
+        return batch
+    rows = [list(row) for row in batch]
+    for row in rows:
+        for i, convert in converters:
+            row[i] = convert(row[i])
+    return rows
+
+
 def _copy_rows(
     cursor, table: Table, rows, progress: Progress, total: int, done: int = 0, emptied=False
 ) -> int:
@@ -35,17 +51,12 @@ def _copy_rows(
     chunks of the same table, for the progress display). ``emptied``: the table was
     truncated in this transaction, so the rows go in frozen."""
     started = done
-    converters = [(i, f) for i, c in enumerate(table.columns) if (f := c.value_kind.to_postgres)]
+    converters = converters_of(table)
     writer = QueuedLibpqWriter(cursor) if emptied else None  # a whole table: worth a thread
     with cursor.copy(_copy_statement(table, freeze=emptied), writer=writer) as copy:
         write_row = copy.write_row
         while batch := rows.fetchmany(FETCH_ROWS):
-            if converters:
-                batch = [list(row) for row in batch]
-                for row in batch:
-                    for i, convert in converters:
-                        row[i] = convert(row[i])
-            for row in batch:
+            for row in converted(batch, converters):
                 write_row(row)
             done += len(batch)
             progress.rows(table.name, done, total)
