@@ -11,20 +11,14 @@ from dbcopy.kinds import VALUE_KINDS
 from dbcopy.sqlite import _all_utf8, bad_value, problem_values
 from dbcopy.tables import Column, Table
 
-TABLE = Table(
-    label="example.Row",
-    name="example_row",
-    pk="id",
-    columns=(
-        Column("id", "int"),
-        Column("price", "decimal"),
-        Column("day", "date"),
-        Column("at", "time"),
-        Column("took", "duration"),
-        Column("data", "binary"),
-    ),
-    foreign_keys=(),
-)
+
+def example_table(name: str, **kinds: str) -> Table:
+    """A table ``example_<name>`` keyed by an integer ``id``, with columns of these kinds."""
+    columns = (Column("id", "int"), *(Column(c, kind) for c, kind in kinds.items()))
+    return Table(f"example.{name.title()}", f"example_{name}", "id", columns, ())
+
+
+TABLE = example_table("row", price="decimal", day="date", at="time", took="duration", data="binary")
 GOOD = {"price": 1.5, "day": "2024-02-29", "at": "23:59:59.123456", "took": 90, "data": b"\x00"}
 
 
@@ -72,13 +66,7 @@ def test_texts_decoded_together_decode_exactly_when_each_does():
     assert _all_utf8([(1, "caf\u00e9".encode(), None), (2, "\U0001f331".encode(), b"")])
 
 
-NOTES = Table(
-    label="example.Note",
-    name="example_note",
-    pk="id",
-    columns=(Column("id", "int"), Column("title", "text"), Column("body", "text")),
-    foreign_keys=(),
-)
+NOTES = example_table("note", title="text", body="text")
 
 
 def notes(bodies: dict[int, bytes]) -> sqlite3.Connection:
@@ -143,13 +131,7 @@ def test_a_table_without_a_rowid_to_read_by_is_searched_row_by_row(monkeypatch, 
     assert found == [(8, "body", "text that is not UTF-8")]
 
 
-IDS = Table(
-    label="example.Link",
-    name="example_link",
-    pk="id",
-    columns=(Column("id", "int"), Column("ref", "uuid"), Column("other", "uuid")),
-    foreign_keys=(),
-)
+IDS = example_table("link", ref="uuid", other="uuid")
 UUID = "0123456789abcdef" * 2
 
 
@@ -264,13 +246,7 @@ def test_every_day_of_every_february_is_judged_as_the_gregorian_calendar_does():
     assert right == {d for d in days if VALUE_KINDS["date"].shapes.fullmatch(d)}
 
 
-EVENTS = Table(
-    label="example.Event",
-    name="example_event",
-    pk="id",
-    columns=(Column("id", "int"), Column("at", "datetime"), Column("on", "date")),
-    foreign_keys=(),
-)
+EVENTS = example_table("event", at="datetime", on="date")
 
 
 @pytest.mark.parametrize(
